@@ -1,0 +1,35 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+let package = Package(
+    name: "lsrec",
+    products: [
+        // The embeddable C ABI: liblsrec.so, declared by include/lsrec.h.
+        .library(name: "lsrec", type: .dynamic, targets: ["LSRecCAPI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS through its CBLAS header (Debian: libopenblas-dev).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // zlib, for reading .gz interaction logs in the trainer (Debian: zlib1g-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Weight-file reader/writer, status codes, checksums. Glibc only.
+        .target(name: "LSRecFormat"),
+        // Model maths: item matrix, LSTM step, attention, gate, scoring, top-K, state blobs. Glibc only.
+        .target(name: "LSRecCore", dependencies: ["LSRecFormat", "CBLAS"]),
+        // The only target with @_cdecl exports and raw pointers from hosts.
+        .target(name: "LSRecCAPI", dependencies: ["LSRecCore", "LSRecFormat"]),
+        // Trainer: data loading, batched forward/backward, loss, optimiser, evaluation, baselines.
+        .target(name: "LSRecTrain", dependencies: ["LSRecCore", "LSRecFormat", "CBLAS", "CZlib"]),
+        // Command-line tool `lsrec`: inspect, train, eval, recommend, synth.
+        .executableTarget(name: "lsrec", dependencies: [
+            "LSRecFormat", "LSRecCore", "LSRecTrain",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "LSRecFormatTests", dependencies: ["LSRecFormat"]),
+        .testTarget(name: "LSRecCoreTests", dependencies: ["LSRecCore", "LSRecFormat"]),
+        .testTarget(name: "LSRecTrainTests", dependencies: ["LSRecTrain", "LSRecCore", "LSRecFormat"]),
+    ]
+)

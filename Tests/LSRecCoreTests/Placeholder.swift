@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderLSRecCoreTests: XCTestCase { func testNothing() {} }
