@@ -6,6 +6,8 @@ let package = Package(
     products: [
         // The embeddable C ABI: liblsrec.so, declared by include/lsrec.h.
         .library(name: "lsrec", type: .dynamic, targets: ["LSRecCAPI"]),
+        // The `lsrec` command-line tool (SwiftPM cannot give two products one name; scripts install it as `lsrec`).
+        .executable(name: "lsrec-cli", targets: ["LSRecCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,10 +26,10 @@ let package = Package(
         // Trainer: data loading, batched forward/backward, loss, optimiser, evaluation, baselines.
         .target(name: "LSRecTrain", dependencies: ["LSRecCore", "LSRecFormat", "CBLAS", "CZlib"]),
         // Command-line tool `lsrec`: inspect, train, eval, recommend, synth.
-        .executableTarget(name: "lsrec", dependencies: [
+        .executableTarget(name: "LSRecCLI", dependencies: [
             "LSRecFormat", "LSRecCore", "LSRecTrain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], path: "Sources/lsrec"),
         .testTarget(name: "LSRecFormatTests", dependencies: ["LSRecFormat"]),
         .testTarget(name: "LSRecCoreTests", dependencies: ["LSRecCore", "LSRecFormat"]),
         .testTarget(name: "LSRecTrainTests", dependencies: ["LSRecTrain", "LSRecCore", "LSRecFormat"]),

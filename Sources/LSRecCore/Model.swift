@@ -1,1 +1,139 @@
 import LSRecFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An immutable, loaded lsrec-v1 model. Safe to share between threads: nothing mutates after init.
+public final class Model: @unchecked Sendable {
+    public let config: ModelConfig
+    /// Dense item index -> external item id, as stored in the file.
+    public let itemIDs: [Int64]
+    /// The weight file's metadata, in file order.
+    public let metadata: [(key: String, value: MetaValue)]
+    /// Fingerprint of the weights (FORMAT.md); user-state blobs carry it.
+    public let fingerprint: UInt64
+
+    let indexOfID: [Int64: Int32]
+    /// Item matrix X [N, d]: e_i = E[i] + P·T[i], precomputed at load.
+    let items: [Float]
+    let itemBias: [Float]
+    let eventGap: [Float]      // G  [B, t]
+    let requestGap: [Float]    // Gτ [B, t]
+    let lstmWx: [Float]        // [4d, d+t]
+    let lstmWh: [Float]        // [4d, d]
+    let lstmBias: [Float]      // [4d]
+    let attnWq: [Float]        // [d, d]
+    let attnWk: [Float]
+    let attnWv: [Float]
+    let gateW: [Float]         // [d, 2d+t]
+    let gateBias: [Float]      // [d]
+    let outW: [Float]          // [d, d]
+
+    /// Parses, verifies (every checksum) and loads a weight file held in memory.
+    public convenience init(bytes: [UInt8]) throws {
+        try self.init(file: WeightFile(bytes: bytes))
+    }
+
+    /// Reads and loads a weight file from disk.
+    public convenience init(path: String) throws {
+        try self.init(bytes: FileIO.readAll(path: path))
+    }
+
+    /// Loads from an already parsed and verified weight file; checks it is a consistent lsrec-v1 model.
+    public init(file: WeightFile) throws {
+        let arch = try file.string("general.architecture")
+        guard arch == "lsrec-v1" else {
+            throw LSRecError(.format, "unsupported architecture '\(arch)' (this library reads lsrec-v1)")
+        }
+        func size(_ key: String, _ range: ClosedRange<Int64>) throws -> Int {
+            let v = try file.int(key)
+            guard range.contains(v) else {
+                throw LSRecError(.format, "metadata '\(key)' = \(v) is outside \(range.lowerBound)...\(range.upperBound)")
+            }
+            return Int(v)
+        }
+        let d = try size("lsrec.dim", 1...4096)
+        let L = try size("lsrec.history", 1...65536)
+        let n = try size("lsrec.n_items", 1...Int64(Int32.max))
+        let k = try size("lsrec.text_dim", 0...65536)
+        let t = try size("lsrec.time_dim", 1...4096)
+        let b = try size("lsrec.time_buckets", 3...64)
+        let fusionName = try file.string("lsrec.fusion")
+        guard let fusion = Fusion(rawValue: fusionName) else {
+            throw LSRecError(.format, "metadata 'lsrec.fusion' = '\(fusionName)' is not gate, short or long")
+        }
+        config = ModelConfig(dim: d, history: L, nItems: n, textDim: k, timeDim: t, timeBuckets: b, fusion: fusion)
+        metadata = file.metadata
+        fingerprint = file.fingerprint
+
+        func load(_ name: String, _ shape: [Int]) throws -> [Float] {
+            guard let info = file.tensor(name) else { throw LSRecError(.format, "missing tensor '\(name)'") }
+            guard info.shape == shape else {
+                throw LSRecError(.format, "tensor '\(name)' has shape \(info.shape), expected \(shape) from the metadata")
+            }
+            return try file.floats(name)
+        }
+        guard let idInfo = file.tensor("item.ids") else { throw LSRecError(.format, "missing tensor 'item.ids'") }
+        guard idInfo.shape == [n] else {
+            throw LSRecError(.format, "tensor 'item.ids' has shape \(idInfo.shape), expected [\(n)] from the metadata")
+        }
+        itemIDs = try file.int64s("item.ids")
+        var index = [Int64: Int32](minimumCapacity: n)
+        for (i, id) in itemIDs.enumerated() {
+            if index.updateValue(Int32(i), forKey: id) != nil {
+                throw LSRecError(.format, "tensor 'item.ids': item id \(id) appears twice")
+            }
+        }
+        indexOfID = index
+
+        var x = try load("item.embedding", [n, d])
+        if k > 0 {
+            let text = try load("item.text", [n, k])
+            let proj = try load("item.text_proj", [d, k])
+            // X += T · Pᵀ  ([N,k] × [k,d])
+            BLAS.gemm(transA: false, transB: true, m: n, n: d, k: k, alpha: 1, text, proj, beta: 1, &x)
+            guard x.allSatisfy({ $0.isFinite }) else {
+                throw LSRecError(.nonFinite, "item vectors E + P·T overflow to Inf")
+            }
+        } else if file.tensor("item.text") != nil || file.tensor("item.text_proj") != nil {
+            throw LSRecError(.format, "tensor 'item.text' present but metadata 'lsrec.text_dim' is 0")
+        }
+        items = x
+        itemBias = try load("item.bias", [n])
+        eventGap = try load("time.event_gap", [b, t])
+        requestGap = try load("time.request_gap", [b, t])
+        lstmWx = try load("lstm.w_x", [4 * d, d + t])
+        lstmWh = try load("lstm.w_h", [4 * d, d])
+        lstmBias = try load("lstm.bias", [4 * d])
+        attnWq = try load("attn.w_q", [d, d])
+        attnWk = try load("attn.w_k", [d, d])
+        attnWv = try load("attn.w_v", [d, d])
+        gateW = try load("gate.w", [d, 2 * d + t])
+        gateBias = try load("gate.bias", [d])
+        outW = try load("out.w_h", [d, d])
+    }
+
+    public var nItems: Int { config.nItems }
+    public var dim: Int { config.dim }
+
+    /// Dense index of an external item id, or nil when the model does not know it.
+    @inline(__always)
+    public func index(ofItem id: Int64) -> Int? {
+        indexOfID[id].map(Int.init)
+    }
+
+    /// The precomputed vector e_i of item `index` (a copy).
+    public func itemVector(_ index: Int) -> [Float] {
+        Array(items[index * dim ..< (index + 1) * dim])
+    }
+
+    /// Value of a metadata key, rendered as text (ints and floats in Swift's shortest form).
+    public func metadataText(_ key: String) -> String? {
+        guard let v = metadata.first(where: { $0.key == key })?.value else { return nil }
+        switch v {
+        case .int(let i): return String(i)
+        case .float(let f): return String(f)
+        case .string(let s): return s
+        }
+    }
+}

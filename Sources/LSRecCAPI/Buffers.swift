@@ -1,0 +1,20 @@
+import LSRecFormat
+
+/// Conversions of C sizes and buffers with every bound checked (no trapping conversions).
+
+func size(_ n: UInt, _ name: String) throws -> Int {
+    guard let v = Int(exactly: n) else { throw LSRecError(.invalidArgument, "\(name) = \(n) is too large") }
+    return v
+}
+
+/// n int64 values from a C array (NULL allowed only when n is 0).
+func int64Array(_ p: UnsafePointer<Int64>?, _ n: Int, _ name: String) throws -> [Int64] {
+    guard n > 0 else { return [] }
+    guard let p else { throw nullArgument(name) }
+    return Array(UnsafeBufferPointer(start: p, count: n))
+}
+
+/// Copies `values` into a C array that the caller says holds at least `values.count` entries.
+func write<T>(_ values: [T], to p: UnsafeMutablePointer<T>) {
+    for (i, v) in values.enumerated() { p[i] = v }
+}

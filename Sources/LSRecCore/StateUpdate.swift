@@ -1,0 +1,98 @@
+import LSRecFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+
+extension Model {
+    /// A fresh state for a user with no events (h = c = 0).
+    public func newState() -> UserState {
+        UserState(modelFingerprint: fingerprint, dim: dim, capacity: config.history)
+    }
+
+    /// Throws `.modelMismatch` unless `state` was made by this model.
+    @inline(__always)
+    func checkOwnership(_ state: UserState) throws {
+        guard state.modelFingerprint == fingerprint, state.h.count == dim, state.capacity == config.history else {
+            throw LSRecError(.modelMismatch, "the state was created by another model (fingerprint "
+                + fingerprintHex(state.modelFingerprint) + ", this model " + fingerprintHex(fingerprint) + ")")
+        }
+    }
+
+    /// Checks an event without changing anything; the error says what is wrong.
+    public func validateEvent(_ state: UserState, itemIndex: Int, timestamp: Int64) throws {
+        try checkOwnership(state)
+        guard itemIndex >= 0 && itemIndex < nItems else {
+            throw LSRecError(.unknownItem, "item index \(itemIndex) is outside 0..<\(nItems)")
+        }
+        guard timestamp >= -1 else {
+            throw LSRecError(.invalidArgument, "timestamp \(timestamp) is negative (use -1 for an unknown time)")
+        }
+        if timestamp >= 0 && state.lastTime >= 0 && timestamp < state.lastTime {
+            throw LSRecError(.outOfOrder, "timestamp \(timestamp) is earlier than the previous event's \(state.lastTime)")
+        }
+    }
+
+    /// Feeds one event (MODEL.md, LSTM step): O(d²) time, no growth beyond L events.
+    /// `timestamp` is unix seconds, or -1 when unknown. On error the state is unchanged.
+    public func update(_ state: inout UserState, itemIndex: Int, timestamp: Int64) throws {
+        try validateEvent(state, itemIndex: itemIndex, timestamp: timestamp)
+        lstmStep(&state, itemIndex: itemIndex, timestamp: timestamp)
+    }
+
+    /// Feeds one event by external item id.
+    public func update(_ state: inout UserState, itemID: Int64, timestamp: Int64) throws {
+        guard let index = index(ofItem: itemID) else {
+            throw LSRecError(.unknownItem, "item id \(itemID) is not in the model")
+        }
+        try update(&state, itemIndex: index, timestamp: timestamp)
+    }
+
+    /// The LSTM recurrence on a validated event.
+    func lstmStep(_ state: inout UserState, itemIndex: Int, timestamp: Int64) {
+        let d = dim, t = config.timeDim
+        let gap: Int64? = (timestamp >= 0 && state.lastTime >= 0) ? timestamp - state.lastTime : nil
+        let bucket = timeBucket(gap, buckets: config.timeBuckets)
+        var x = [Float](repeating: 0, count: d + t)
+        for j in 0..<d { x[j] = items[itemIndex * d + j] }
+        for j in 0..<t { x[d + j] = eventGap[bucket * t + j] }
+        var z = lstmBias
+        BLAS.gemv(rows: 4 * d, cols: d + t, lstmWx, x, beta: 1, &z)
+        BLAS.gemv(rows: 4 * d, cols: d, lstmWh, state.h, beta: 1, &z)
+        for j in 0..<d {
+            let i = sigmoid(z[j]), f = sigmoid(z[d + j]), g = tanhf(z[2 * d + j]), o = sigmoid(z[3 * d + j])
+            let c = f * state.c[j] + i * g
+            state.c[j] = c
+            state.h[j] = o * tanhf(c)
+        }
+        state.push(item: Int32(itemIndex), time: timestamp)
+    }
+}
+
+extension Model {
+    /// Feeds events in order, all or nothing: every event is validated (including the order of
+    /// times across the batch) before the first is applied.
+    public func update(_ state: inout UserState, itemIndices: [Int], timestamps: [Int64]) throws {
+        try checkOwnership(state)
+        guard itemIndices.count == timestamps.count else {
+            throw LSRecError(.invalidArgument, "\(itemIndices.count) items but \(timestamps.count) timestamps")
+        }
+        var last = state.lastTime
+        for (n, (item, time)) in zip(itemIndices, timestamps).enumerated() {
+            guard item >= 0 && item < nItems else {
+                throw LSRecError(.unknownItem, "event \(n): item index \(item) is outside 0..<\(nItems)")
+            }
+            guard time >= -1 else {
+                throw LSRecError(.invalidArgument, "event \(n): timestamp \(time) is negative (use -1 for an unknown time)")
+            }
+            if time >= 0 && last >= 0 && time < last {
+                throw LSRecError(.outOfOrder, "event \(n): timestamp \(time) is earlier than the previous event's \(last)")
+            }
+            if time >= 0 { last = time }
+        }
+        for (item, time) in zip(itemIndices, timestamps) {
+            lstmStep(&state, itemIndex: item, timestamp: time)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+/// One user's interest state: LSTM `h, c`, the last L events in a ring buffer, counters.
+/// A value type: copying a state snapshots it. Use one state from one thread at a time.
+public struct UserState: Sendable, Equatable {
+    /// Fingerprint of the model that created this state; other models refuse it.
+    public let modelFingerprint: UInt64
+    /// LSTM hidden and cell state, d floats each.
+    public internal(set) var h: [Float]
+    public internal(set) var c: [Float]
+    /// Ring buffer of the last `capacity` events (dense item index, unix time or -1).
+    var ringItems: [Int32]
+    var ringTimes: [Int64]
+    /// Position of the oldest event in the ring.
+    var ringHead: Int = 0
+    /// Events currently held in the ring (≤ capacity).
+    public internal(set) var historyCount: Int = 0
+    /// Every event ever fed, including those the ring has dropped.
+    public internal(set) var eventCount: UInt64 = 0
+    /// Most recent known event time, or -1 when no event had a known time.
+    public internal(set) var lastTime: Int64 = -1
+
+    init(modelFingerprint: UInt64, dim: Int, capacity: Int) {
+        self.modelFingerprint = modelFingerprint
+        h = [Float](repeating: 0, count: dim)
+        c = [Float](repeating: 0, count: dim)
+        ringItems = [Int32](repeating: 0, count: capacity)
+        ringTimes = [Int64](repeating: 0, count: capacity)
+    }
+
+    public var capacity: Int { ringItems.count }
+
+    /// Appends an event, dropping the oldest once the ring is full (O(1)).
+    mutating func push(item: Int32, time: Int64) {
+        let slot = (ringHead + historyCount) % capacity
+        ringItems[slot] = item
+        ringTimes[slot] = time
+        if historyCount < capacity {
+            historyCount += 1
+        } else {
+            ringHead = (ringHead + 1) % capacity
+        }
+        eventCount += 1
+        if time >= 0 { lastTime = time }
+    }
+
+    /// Dense item index of the r-th held event, oldest first (r < historyCount).
+    @inline(__always)
+    func historyItem(_ r: Int) -> Int { Int(ringItems[(ringHead + r) % capacity]) }
+
+    /// Unix time (or -1) of the r-th held event, oldest first.
+    @inline(__always)
+    func historyTime(_ r: Int) -> Int64 { ringTimes[(ringHead + r) % capacity] }
+
+    /// The held events, oldest first.
+    public var history: [(item: Int, time: Int64)] {
+        (0..<historyCount).map { (historyItem($0), historyTime($0)) }
+    }
+
+    public static func == (a: UserState, b: UserState) -> Bool {
+        a.modelFingerprint == b.modelFingerprint && a.h == b.h && a.c == b.c
+            && a.history.elementsEqual(b.history, by: { $0 == $1 })
+            && a.eventCount == b.eventCount && a.lastTime == b.lastTime && a.capacity == b.capacity
+    }
+}

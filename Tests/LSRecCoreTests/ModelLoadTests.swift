@@ -1,0 +1,53 @@
+import XCTest
+import LSRecFormat
+@testable import LSRecCore
+
+/// Model-level consistency checks on top of the format's own: well-formed files that are not a
+/// usable lsrec-v1 model are refused with `.format` (or `.nonFinite`) and a message naming the problem.
+final class ModelLoadTests: XCTestCase {
+    /// Rebuilds the test model with one change applied to its tensors/metadata.
+    func variant(_ edit: (inout [String: (shape: [Int], data: [Float])], inout [String: MetaValue], inout [Int64]) -> Void) throws -> [UInt8] {
+        let base = try WeightFile(bytes: TestModel.bytes())
+        var tensors: [String: (shape: [Int], data: [Float])] = [:]
+        for t in base.tensors where t.name != "item.ids" { tensors[t.name] = (t.shape, try base.floats(t.name)) }
+        var meta: [String: MetaValue] = [:]
+        for (k, v) in base.metadata where k != "general.fingerprint" { meta[k] = v }
+        var ids = try base.int64s("item.ids")
+        edit(&tensors, &meta, &ids)
+        var b = WeightFileBuilder()
+        for k in meta.keys.sorted() { b.setMeta(k, meta[k]!) }
+        b.addTensor("item.ids", shape: [ids.count], int64s: ids)
+        for name in tensors.keys.sorted() { b.addTensor(name, shape: tensors[name]!.shape, floats: tensors[name]!.data) }
+        return try b.build()
+    }
+
+    func expect(_ status: LSRecStatus, containing text: String, _ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            _ = try Model(bytes: bytes)
+            XCTFail("loaded", file: file, line: line)
+        } catch let e as LSRecError {
+            XCTAssertEqual(e.status, status, e.message, file: file, line: line)
+            XCTAssertTrue(e.message.contains(text), "'\(e.message)' should mention '\(text)'", file: file, line: line)
+        } catch { XCTFail("\(error)", file: file, line: line) }
+    }
+
+    func testUnchangedVariantLoads() throws {
+        XCTAssertNoThrow(try Model(bytes: variant { _, _, _ in }))
+    }
+
+    func testInconsistentModelsAreRefused() throws {
+        expect(.format, containing: "lstm.w_h", try variant { t, _, _ in t["lstm.w_h"] = nil })
+        expect(.format, containing: "attn.w_q", try variant { t, _, _ in t["attn.w_q"] = ([15, 16], Array(repeating: 0, count: 240)) })
+        expect(.format, containing: "item.ids", try variant { _, m, _ in m["lsrec.n_items"] = .int(299) })
+        expect(.format, containing: "item.embedding", try variant { t, _, _ in t["item.embedding"]!.shape = [16, 300] })
+        expect(.format, containing: "lsrec.dim", try variant { _, m, _ in m["lsrec.dim"] = nil })
+        expect(.format, containing: "lsrec.dim", try variant { _, m, _ in m["lsrec.dim"] = .string("16") })
+        expect(.format, containing: "lsrec.dim", try variant { _, m, _ in m["lsrec.dim"] = .int(0) })
+        expect(.format, containing: "architecture", try variant { _, m, _ in m["general.architecture"] = .string("gpt2") })
+        expect(.format, containing: "lsrec.fusion", try variant { _, m, _ in m["lsrec.fusion"] = .string("average") })
+        expect(.format, containing: "appears twice", try variant { _, _, ids in ids[5] = ids[6] })
+        expect(.format, containing: "item.text", try variant { t, m, _ in m["lsrec.text_dim"] = .int(0); t["item.text_proj"] = nil })
+        expect(.nonFinite, containing: "overflow", try variant { t, _, _ in
+            t["item.text_proj"]!.data = Array(repeating: 3e38, count: t["item.text_proj"]!.data.count) })
+    }
+}

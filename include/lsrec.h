@@ -1,0 +1,171 @@
+/*
+ * lsrec.h — C ABI of liblsrec, a long- and short-term interest recommender.
+ *
+ * Objects
+ *   lsrec_model  An immutable model loaded from a .lsrec weight file. After load nothing in it
+ *                changes, so one model may be shared by any number of threads without locks.
+ *   lsrec_state  One user's interest state (LSTM h, c and the last L events). Mutable: use a state
+ *                from one thread at a time (different states on different threads are fine).
+ *                A state belongs to the model that created it (or deserialised it); passing it
+ *                with another model gives LSREC_E_MODEL_MISMATCH. A model must outlive its states'
+ *                use: free states with lsrec_state_free, the model with lsrec_model_free.
+ *
+ * Conventions
+ *   - Every function that can fail returns an lsrec_status (0 = LSREC_OK). On failure nothing is
+ *     changed (outputs are not written unless stated) and lsrec_last_error() describes the problem.
+ *   - Items are named by their external int64 ids (e.g. MovieLens movie ids) everywhere.
+ *   - Times are unix seconds (int64). An event may have LSREC_TS_UNKNOWN (-1) as its time; other
+ *     negative times are refused. Known event times must not decrease (LSREC_E_OUT_OF_ORDER);
+ *     equal times are fine.
+ *   - Buffers are owned by the caller; the library never keeps a pointer passed in after a call
+ *     returns. Each constructor (_load, _new, _deserialize, _clone) has one _free; _free(NULL) is a no-op.
+ *   - No function aborts the process on bad input: NULL pointers, wrong sizes, unknown ids,
+ *     malformed files and blobs are reported as statuses.
+ */
+#ifndef LSREC_H
+#define LSREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Versions ------------------------------------------------------------------------------ */
+
+#define LSREC_VERSION_MAJOR 0
+#define LSREC_VERSION_MINOR 1
+#define LSREC_VERSION_PATCH 0
+#define LSREC_VERSION_STRING "0.1.0"
+/* Bumped on any incompatible change of this header. Check lsrec_abi_version() == LSREC_ABI_VERSION
+ * at start-up to make sure the library you linked at run time matches the header you compiled with. */
+#define LSREC_ABI_VERSION 1u
+
+/** The ABI version of the loaded library (compare with LSREC_ABI_VERSION). */
+uint32_t lsrec_abi_version(void);
+/** The library's version, e.g. "0.1.0". Static storage; never NULL. */
+const char *lsrec_version_string(void);
+
+/* ---- Status codes -------------------------------------------------------------------------- */
+
+typedef int32_t lsrec_status;
+#define LSREC_OK                    0
+#define LSREC_E_INVALID_ARGUMENT    1  /* NULL pointer, k == 0, bad flag, negative time ... */
+#define LSREC_E_IO                  2  /* a file could not be opened or read */
+#define LSREC_E_FORMAT              3  /* malformed weight file or state blob (message says where) */
+#define LSREC_E_VERSION             4  /* unsupported format or state version */
+#define LSREC_E_CHECKSUM            5  /* a CRC32C does not match: the bytes were damaged */
+#define LSREC_E_UNKNOWN_ITEM        6  /* an item id the model does not know */
+#define LSREC_E_BUFFER_TOO_SMALL    7  /* the message (and *needed where offered) gives the size */
+#define LSREC_E_MODEL_MISMATCH      8  /* a state or blob from another model */
+#define LSREC_E_OUT_OF_MEMORY       9
+#define LSREC_E_INTERNAL           10  /* a bug in lsrec; please report the message */
+#define LSREC_E_BAD_MAGIC          11  /* not an lsrec file / state blob */
+#define LSREC_E_TRUNCATED          12  /* the file or blob ends early */
+#define LSREC_E_BYTE_ORDER         13  /* written on a big-endian machine */
+#define LSREC_E_NONFINITE          14  /* NaN or Inf in the weights */
+#define LSREC_E_OUT_OF_ORDER       15  /* an event time earlier than the user's previous event */
+
+/** A short fixed description of a status ("checksum mismatch"). Static storage; never NULL. */
+const char *lsrec_status_str(lsrec_status status);
+/** The message of the most recent failed call on the calling thread ("" if none). Thread-local:
+ *  valid until the next failing lsrec call on the same thread. Never NULL. */
+const char *lsrec_last_error(void);
+
+/* ---- Constants ----------------------------------------------------------------------------- */
+
+/** An event whose time is unknown: its gap embedding is "unknown" and it does not move the clock. */
+#define LSREC_TS_UNKNOWN ((int64_t)-1)
+/** As `now`: request at the time of the user's last event. */
+#define LSREC_NOW_LAST_EVENT ((int64_t)-1)
+/** lsrec_topk flag: leave out items among the state's held (last L) events. */
+#define LSREC_EXCLUDE_SEEN 1u
+
+/* ---- Model --------------------------------------------------------------------------------- */
+
+typedef struct lsrec_model lsrec_model;
+typedef struct lsrec_state lsrec_state;
+
+/** Loads a .lsrec file. Verifies every checksum and the model's consistency. On success *out
+ *  owns a new model (free with lsrec_model_free); on failure *out is set to NULL. */
+lsrec_status lsrec_model_load(const char *path, lsrec_model **out);
+/** Loads a model from len bytes at buf (copied; the caller may free buf after the call). */
+lsrec_status lsrec_model_load_memory(const void *buf, size_t len, lsrec_model **out);
+/** Frees a model. NULL is a no-op. No state of this model may be used afterwards. */
+void lsrec_model_free(lsrec_model *model);
+/** Number of items N in the catalogue, or -1 if model is NULL. */
+int64_t lsrec_model_n_items(const lsrec_model *model);
+/** Model width d (length of a user vector), or -1 if model is NULL. */
+int32_t lsrec_model_dim(const lsrec_model *model);
+/** Writes the N external item ids, in the model's internal order, to out (cap >= N, else
+ *  LSREC_E_BUFFER_TOO_SMALL). */
+lsrec_status lsrec_model_item_ids(const lsrec_model *model, int64_t *out, size_t cap);
+/** Copies the metadata value of key, as text, into buf (NUL-terminated, truncated to cap - 1 bytes,
+ *  like snprintf). Returns the full length of the value (excluding NUL), or -1 if the key is
+ *  absent or an argument is NULL. buf may be NULL when cap is 0 (a length query).
+ *  Keys: "general.architecture", "general.fingerprint", "lsrec.dim", "lsrec.history", "lsrec.n_items",
+ *  "train.*", ... (docs/FORMAT.md). */
+int32_t lsrec_model_meta(const lsrec_model *model, const char *key, char *buf, size_t cap);
+
+/* ---- User state ---------------------------------------------------------------------------- */
+
+/** A new, empty state (no events) for model. Free with lsrec_state_free. */
+lsrec_status lsrec_state_new(const lsrec_model *model, lsrec_state **out);
+/** A copy of src, independent of it. Free with lsrec_state_free. */
+lsrec_status lsrec_state_clone(const lsrec_state *src, lsrec_state **out);
+/** Frees a state. NULL is a no-op. */
+void lsrec_state_free(lsrec_state *state);
+/** Number of events ever fed to the state (including those the L-event window has dropped),
+ *  or -1 if state is NULL. */
+int64_t lsrec_state_n_events(const lsrec_state *state);
+/** Feeds one event: O(d^2) time, constant memory. unix_ts may be LSREC_TS_UNKNOWN. */
+lsrec_status lsrec_state_update(const lsrec_model *model, lsrec_state *state, int64_t item_id, int64_t unix_ts);
+/** Feeds n events in order. All events are validated first; on any error nothing is applied. */
+lsrec_status lsrec_state_update_many(const lsrec_model *model, lsrec_state *state, const int64_t *items,
+                                     const int64_t *unix_ts, size_t n);
+/** Serialises a state to a portable little-endian blob (magic, version, model fingerprint,
+ *  payload, CRC32C; about 1.5-2 KB for d=64, L=200). *needed (if not NULL) receives the blob size.
+ *  dst == NULL with cap == 0 is a size query and returns LSREC_OK; otherwise cap < size gives
+ *  LSREC_E_BUFFER_TOO_SMALL and writes nothing. */
+lsrec_status lsrec_state_serialize(const lsrec_state *state, void *dst, size_t cap, size_t *needed);
+/** Restores a state from a blob written by lsrec_state_serialize with the same model. A blob from
+ *  another model gives LSREC_E_MODEL_MISMATCH; damaged ones LSREC_E_CHECKSUM, LSREC_E_TRUNCATED,
+ *  LSREC_E_BAD_MAGIC, LSREC_E_VERSION or LSREC_E_FORMAT. */
+lsrec_status lsrec_state_deserialize(const lsrec_model *model, const void *src, size_t len, lsrec_state **out);
+
+/* ---- Scoring ------------------------------------------------------------------------------- */
+
+/** Scores of all N items (s_i = u . e_i + b_i, higher is better) in the model's item order
+ *  (see lsrec_model_item_ids). now: unix time of the request, or LSREC_NOW_LAST_EVENT.
+ *  cap must be >= N. */
+lsrec_status lsrec_score(const lsrec_model *model, const lsrec_state *state, int64_t now, float *out, size_t cap);
+/** Scores of n given items; an unknown id gives LSREC_E_UNKNOWN_ITEM and writes nothing. */
+lsrec_status lsrec_score_items(const lsrec_model *model, const lsrec_state *state, int64_t now,
+                               const int64_t *items, size_t n, float *out);
+/** The k best items, best first (ties: lower internal index first). out_items (and out_scores,
+ *  which may be NULL) must hold k entries; unused slots are padded with id -1 and score -INFINITY.
+ *  *n_out (may be NULL) receives the number of real results (< k when the catalogue, after
+ *  exclusions, is smaller). flags: 0 or LSREC_EXCLUDE_SEEN. exclude: n_exclude further ids to leave
+ *  out (ids the model does not know are ignored); may be NULL when n_exclude is 0. k must be >= 1. */
+lsrec_status lsrec_topk(const lsrec_model *model, const lsrec_state *state, int64_t now, size_t k, uint32_t flags,
+                        const int64_t *exclude, size_t n_exclude,
+                        int64_t *out_items, float *out_scores, size_t *n_out);
+/** lsrec_topk for n users with one matrix product (faster than n calls). Results for user b are at
+ *  out_items[b*k .. b*k+k-1] (out_scores likewise, may be NULL), padded as in lsrec_topk. */
+lsrec_status lsrec_topk_batch(const lsrec_model *model, const lsrec_state *const *states, size_t n,
+                              int64_t now, size_t k, uint32_t flags, int64_t *out_items, float *out_scores);
+/** "Because you watched ...": the history items that contributed most to item_id's score (the
+ *  long-term part of the score split exactly over held events, repeated items summed; MODEL.md),
+ *  largest contribution first, at the time of the last event. out arrays hold k entries, padded
+ *  with id -1 and weight 0; *n_out (may be NULL) receives the number of real entries. */
+lsrec_status lsrec_explain(const lsrec_model *model, const lsrec_state *state, int64_t item_id, size_t k,
+                           int64_t *out_history_items, float *out_weights, size_t *n_out);
+/** The user vector u (d floats, cap >= d) at time now. */
+lsrec_status lsrec_user_vector(const lsrec_model *model, const lsrec_state *state, int64_t now, float *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LSREC_H */
