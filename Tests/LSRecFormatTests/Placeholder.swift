@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderLSRecFormatTests: XCTestCase { func testNothing() {} }
