@@ -13,6 +13,8 @@
  * Conventions
  *   - Every function that can fail returns an lsrec_status (0 = LSREC_OK). On failure nothing is
  *     changed (outputs are not written unless stated) and lsrec_last_error() describes the problem.
+ *     Exception: the constructors (_load, _load_memory, _new, _clone, _deserialize) set *out to
+ *     NULL on failure (when out itself is not NULL).
  *   - Items are named by their external int64 ids (e.g. MovieLens movie ids) everywhere.
  *   - Times are unix seconds (int64). An event may have LSREC_TS_UNKNOWN (-1) as its time; other
  *     negative times are refused. Known event times must not decrease (LSREC_E_OUT_OF_ORDER);

@@ -2,7 +2,8 @@ import LSRecCore
 import LSRecFormat
 
 /// Heap boxes behind the opaque C handles. The tag catches a state passed where a model is
-/// expected (and vice versa) — cheap, though it cannot catch every dangling pointer.
+/// expected (and vice versa) and most double frees — cheap, though it cannot catch every
+/// dangling pointer. `tag` must stay the first stored property (see `tag(of:)`).
 final class ModelBox {
     static let liveTag: UInt64 = 0x4C53_5245_434D_4F44  // "LSRECMOD"
     var tag = liveTag
@@ -12,7 +13,7 @@ final class ModelBox {
 
 final class StateBox {
     static let liveTag: UInt64 = 0x4C53_5245_4353_5441  // "LSRECSTA"
-    var tag = liveTag
+    var tag = liveTag  // first stored property (see `tag(of:)`)
     var state: UserState
     init(_ state: UserState) { self.state = state }
 }
@@ -21,22 +22,29 @@ func retainHandle(_ box: AnyObject) -> OpaquePointer {
     OpaquePointer(Unmanaged.passRetained(box).toOpaque())
 }
 
+/// The tag of a handle, read as plain memory *before* a Swift reference to the box is formed:
+/// turning a freed (double `_free`) or foreign pointer into a reference would make the runtime
+/// retain/release it, i.e. write to freed memory. A native Swift object is a two-word header
+/// (metadata, reference counts) followed by its stored properties; `tag` is the first of them.
+@inline(__always)
+private func tag(of handle: OpaquePointer) -> UInt64 {
+    UnsafeRawPointer(handle).load(fromByteOffset: 2 * MemoryLayout<Int>.size, as: UInt64.self)
+}
+
 func modelBox(_ handle: OpaquePointer?, _ name: String = "model") throws -> ModelBox {
     guard let handle else { throw nullArgument(name) }
-    let box = Unmanaged<ModelBox>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
-    guard box.tag == ModelBox.liveTag else {
+    guard tag(of: handle) == ModelBox.liveTag else {
         throw LSRecError(.invalidArgument, "\(name) is not a live lsrec_model handle")
     }
-    return box
+    return Unmanaged<ModelBox>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
 }
 
 func stateBox(_ handle: OpaquePointer?, _ name: String = "state") throws -> StateBox {
     guard let handle else { throw nullArgument(name) }
-    let box = Unmanaged<StateBox>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
-    guard box.tag == StateBox.liveTag else {
+    guard tag(of: handle) == StateBox.liveTag else {
         throw LSRecError(.invalidArgument, "\(name) is not a live lsrec_state handle")
     }
-    return box
+    return Unmanaged<StateBox>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
 }
 
 /// `now` from the C API: unix seconds, or LSREC_NOW_LAST_EVENT (-1).

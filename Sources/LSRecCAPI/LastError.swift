@@ -5,7 +5,7 @@ import Glibc
 
 /// Thread-local last error message: one malloc'd C string per thread, freed at thread exit.
 enum LastError {
-    nonisolated(unsafe) static let key: pthread_key_t = {
+    static let key: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key) { free($0) }
         return key

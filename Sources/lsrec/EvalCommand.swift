@@ -1,6 +1,32 @@
 import ArgumentParser
+import LSRecCore
+import LSRecFormat
+import LSRecTrain
 
+/// `lsrec eval`: leave-one-out, full-ranking evaluation of a weight file, scored through the
+/// inference core (the same code the C library serves).
 struct EvalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eval", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("`lsrec eval` is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a .lsrec model on interaction data (leave-one-out, full ranking; docs/EVALUATION.md).")
+
+    @Option(help: "The .lsrec weight file.") var model: String
+    @OptionGroup var dataOptions: DataOptions
+    @Option(help: "Split: test (last event per user) or validation (the one before).") var split = "test"
+    @Option(help: "Evaluation threads.") var threads = 2
+    @Option(help: "Evaluate only the first N evaluable users.") var maxUsers: Int?
+
+    func run() throws {
+        guard let sp = EvalSplit(rawValue: split) else { throw ValidationError("--split must be test or validation") }
+        let m: Model
+        do { m = try Model(path: model) } catch let e as LSRecError { throw ValidationError("\(model): \(e)") }
+        let loaded = try dataOptions.load()
+        let r = ranker(for: m, dataItemIDs: loaded.dataset.itemIDs)
+        if let c = r as? CatalogRanker {
+            print("note: the model knows \(c.known) of the data's \(loaded.dataset.nItems) items; unknown items score -inf")
+        }
+        var report = evaluate(r, on: loaded.dataset, split: sp, maxUsers: maxUsers, threads: threads)
+        report.title = "\(model) on \(loaded.dataset.description)"
+        print(report.table())
+    }
 }
