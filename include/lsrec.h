@@ -7,20 +7,22 @@
  *   lsrec_state  One user's interest state (LSTM h, c and the last L events). Mutable: use a state
  *                from one thread at a time (different states on different threads are fine).
  *                A state belongs to the model that created it (or deserialised it); passing it
- *                with another model gives LSREC_E_MODEL_MISMATCH. A model must outlive its states'
- *                use: free states with lsrec_state_free, the model with lsrec_model_free.
+ *                with another model gives LSREC_E_MODEL_MISMATCH. Each state keeps its model's
+ *                weights alive (reference-counted), so freeing the model handle while states exist
+ *                is safe: those states can still be serialised, rebased onto a new model and
+ *                freed. The freed lsrec_model pointer itself must not be used again.
  *
  * Conventions
  *   - Every function that can fail returns an lsrec_status (0 = LSREC_OK). On failure nothing is
  *     changed (outputs are not written unless stated) and lsrec_last_error() describes the problem.
- *     Exception: the constructors (_load, _load_memory, _new, _clone, _deserialize) set *out to
+ *     Exception: the constructors (_load, _load_memory, _new, _clone, _deserialize, _rebase) set *out to
  *     NULL on failure (when out itself is not NULL).
  *   - Items are named by their external int64 ids (e.g. MovieLens movie ids) everywhere.
  *   - Times are unix seconds (int64). An event may have LSREC_TS_UNKNOWN (-1) as its time; other
  *     negative times are refused. Known event times must not decrease (LSREC_E_OUT_OF_ORDER);
  *     equal times are fine.
  *   - Buffers are owned by the caller; the library never keeps a pointer passed in after a call
- *     returns. Each constructor (_load, _new, _deserialize, _clone) has one _free; _free(NULL) is a no-op.
+ *     returns. Each constructor (_load, _new, _deserialize, _clone, _rebase) has one _free; _free(NULL) is a no-op.
  *   - No function aborts the process on bad input: NULL pointers, wrong sizes, unknown ids,
  *     malformed files and blobs are reported as statuses.
  */
@@ -135,6 +137,14 @@ lsrec_status lsrec_state_serialize(const lsrec_state *state, void *dst, size_t c
  *  another model gives LSREC_E_MODEL_MISMATCH; damaged ones LSREC_E_CHECKSUM, LSREC_E_TRUNCATED,
  *  LSREC_E_BAD_MAGIC, LSREC_E_VERSION or LSREC_E_FORMAT. */
 lsrec_status lsrec_state_deserialize(const lsrec_model *model, const void *src, size_t len, lsrec_state **out);
+
+/** Moves a user to another model (e.g. a newly trained one) without losing context: replays the
+ *  events old_state holds (its last L events, with their times) into a new state of new_model.
+ *  The result equals feeding those events to new_model from scratch. Items new_model does not know
+ *  are skipped; *skipped (may be NULL) receives how many. old_state is not changed; its model may
+ *  already have been freed. Free *out with lsrec_state_free. */
+lsrec_status lsrec_state_rebase(const lsrec_model *new_model, const lsrec_state *old_state, lsrec_state **out,
+                                size_t *skipped);
 
 /* ---- Scoring ------------------------------------------------------------------------------- */
 

@@ -15,7 +15,11 @@ final class StateBox {
     static let liveTag: UInt64 = 0x4C53_5245_4353_5441  // "LSRECSTA"
     var tag = liveTag  // first stored property (see `tag(of:)`)
     var state: UserState
-    init(_ state: UserState) { self.state = state }
+    /// The model that made the state. Holding it keeps the model's memory alive for as long as
+    /// any of its states exist (so a state outliving lsrec_model_free is still safe to free,
+    /// serialise or rebase) and lets lsrec_state_rebase map the state's items to external ids.
+    let model: Model
+    init(_ state: UserState, of model: Model) { self.state = state; self.model = model }
 }
 
 func retainHandle(_ box: AnyObject) -> OpaquePointer {

@@ -7,7 +7,7 @@ public func lsrec_state_new(_ model: OpaquePointer?, _ out: UnsafeMutablePointer
         guard let out else { throw nullArgument("out") }
         out.pointee = nil
         let m = try modelBox(model).model
-        out.pointee = retainHandle(StateBox(m.newState()))
+        out.pointee = retainHandle(StateBox(m.newState(), of: m))
     }
 }
 
@@ -16,8 +16,8 @@ public func lsrec_state_clone(_ src: OpaquePointer?, _ out: UnsafeMutablePointer
     guarded("lsrec_state_clone") {
         guard let out else { throw nullArgument("out") }
         out.pointee = nil
-        let s = try stateBox(src, "src").state
-        out.pointee = retainHandle(StateBox(s))
+        let box = try stateBox(src, "src")
+        out.pointee = retainHandle(StateBox(box.state, of: box.model))
     }
 }
 
@@ -94,6 +94,20 @@ public func lsrec_state_deserialize(_ model: OpaquePointer?, _ src: UnsafeRawPoi
             guard let src else { throw nullArgument("src") }
             bytes = Array(UnsafeRawBufferPointer(start: src, count: n))
         }
-        out.pointee = retainHandle(StateBox(try m.deserialize(bytes)))
+        out.pointee = retainHandle(StateBox(try m.deserialize(bytes), of: m))
+    }
+}
+
+@_cdecl("lsrec_state_rebase")
+public func lsrec_state_rebase(_ newModel: OpaquePointer?, _ oldState: OpaquePointer?,
+                               _ out: UnsafeMutablePointer<OpaquePointer?>?, _ skipped: UnsafeMutablePointer<UInt>?) -> Int32 {
+    guarded("lsrec_state_rebase") {
+        guard let out else { throw nullArgument("out") }
+        out.pointee = nil
+        let m = try modelBox(newModel, "new_model").model
+        let old = try stateBox(oldState, "old_state")
+        let (fresh, dropped) = try m.rebase(old.state, from: old.model)
+        skipped?.pointee = UInt(dropped)
+        out.pointee = retainHandle(StateBox(fresh, of: m))
     }
 }

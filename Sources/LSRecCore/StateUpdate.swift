@@ -96,3 +96,21 @@ extension Model {
         }
     }
 }
+
+extension Model {
+    /// Moves a user to this (e.g. newly trained) model: replays the events `state` holds (the last
+    /// L, with their times) into a fresh state of this model. The result equals feeding those
+    /// events to this model from scratch. Items this model does not know are skipped and counted.
+    public func rebase(_ state: UserState, from old: Model) throws -> (state: UserState, skipped: Int) {
+        try old.checkOwnership(state)
+        var fresh = newState()
+        var items: [Int] = [], times: [Int64] = []
+        for (item, time) in state.history {
+            guard let index = index(ofItem: old.itemIDs[item]) else { continue }
+            items.append(index)
+            times.append(time)
+        }
+        try update(&fresh, itemIndices: items, timestamps: times)
+        return (fresh, state.historyCount - items.count)
+    }
+}

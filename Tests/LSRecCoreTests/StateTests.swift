@@ -147,3 +147,26 @@ final class StateTests: XCTestCase {
         XCTAssertEqual(one, many)
     }
 }
+
+final class RebaseTests: XCTestCase {
+    func testRebaseEqualsFeedingTheHeldEventsToTheNewModel() throws {
+        let old = try Model(bytes: TestModel.bytes(seed: 42))
+        // A "retrained" model: other weights, and a catalogue without the last 50 items.
+        var shape = TestModel.Shape()
+        shape.nItems = 250
+        let newModel = try Model(bytes: TestModel.bytes(shape, seed: 99))
+        var s = old.newState()
+        let events = TestModel.events(count: 45)
+        for e in events { try old.update(&s, itemID: e.id, timestamp: e.time) }
+        let (moved, skipped) = try newModel.rebase(s, from: old)
+        let held = events.suffix(old.config.history)
+        let known = held.filter { newModel.index(ofItem: $0.id) != nil }
+        XCTAssertGreaterThan(skipped, 0, "the test should exercise skipping")
+        XCTAssertEqual(skipped, held.count - known.count)
+        var scratch = newModel.newState()
+        for e in known { try newModel.update(&scratch, itemID: e.id, timestamp: e.time) }
+        XCTAssertEqual(moved, scratch)
+        XCTAssertEqual(try newModel.scores(moved, now: .lastEvent), try newModel.scores(scratch, now: .lastEvent))
+        XCTAssertThrowsError(try newModel.rebase(s, from: newModel), "a state must come from `from`")
+    }
+}

@@ -917,6 +917,62 @@ static void test_threads(const lsrec_model *m) {
     CHECK(strcmp(lsrec_last_error(), "lsrec_state_update: state is NULL") == 0);
 }
 
+/* lsrec_state_rebase, and states outliving lsrec_model_free (they keep the weights alive). */
+static void test_rebase_and_lifetime(const lsrec_model *m, const unsigned char *file, size_t len) {
+    section("rebase and model lifetime");
+    lsrec_model *m2 = NULL;
+    OK(lsrec_model_load_memory, file, len, &m2);
+    if (!m2) return;
+
+    /* Fewer than L events: the rebased state is the same state, byte for byte. */
+    lsrec_state *few = state_with(m, 11, 15), *moved = NULL;
+    size_t skipped = 99;
+    OK(lsrec_state_rebase, m2, few, &moved, &skipped);
+    CHECK(skipped == 0);
+    size_t a_len, b_len;
+    unsigned char *a = blob_of(few, &a_len), *b = blob_of(moved, &b_len);
+    CHECK(a_len == b_len && memcmp(a, b, a_len) == 0);
+    free(a); free(b);
+    lsrec_state_free(moved);
+
+    /* More than L events: equals feeding the last L events to a new state from scratch. */
+    int64_t items[60], ts[60];
+    make_events(12, 60, items, ts);
+    lsrec_state *many = NULL, *scratch = NULL;
+    OK(lsrec_state_new, m, &many);
+    OK(lsrec_state_update_many, m, many, items, ts, 60);
+    OK(lsrec_state_rebase, m2, many, &moved, NULL);
+    OK(lsrec_state_new, m2, &scratch);
+    OK(lsrec_state_update_many, m2, scratch, items + 60 - HISTORY, ts + 60 - HISTORY, HISTORY);
+    float sa[N_ITEMS], sb[N_ITEMS];
+    OK(lsrec_score, m2, moved, LSREC_NOW_LAST_EVENT, sa, N_ITEMS);
+    OK(lsrec_score, m2, scratch, LSREC_NOW_LAST_EVENT, sb, N_ITEMS);
+    CHECK(memcmp(sa, sb, sizeof sa) == 0);
+    CHECK(lsrec_state_n_events(moved) == HISTORY);
+    lsrec_state_free(scratch);
+    lsrec_state_free(moved);
+
+    EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_rebase, NULL, many, &moved, NULL);
+    CHECK(moved == NULL);
+    EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_rebase, m2, NULL, &moved, NULL);
+    EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_rebase, m2, many, NULL, NULL);
+
+    /* Free the model first: its states stay usable for serialise, rebase and free. */
+    lsrec_state *orphan = NULL;
+    OK(lsrec_state_new, m2, &orphan);
+    OK(lsrec_state_update_many, m2, orphan, items, ts, 10);
+    lsrec_model_free(m2);
+    size_t need = 0;
+    OK(lsrec_state_serialize, orphan, NULL, 0, &need);
+    CHECK(need > 0);
+    OK(lsrec_state_rebase, m, orphan, &moved, &skipped);
+    CHECK(skipped == 0 && lsrec_state_n_events(moved) == 10);
+    lsrec_state_free(moved);
+    lsrec_state_free(orphan);
+    lsrec_state_free(many);
+    lsrec_state_free(few);
+}
+
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "Tests/Fixtures/tiny-random.lsrec";
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -943,6 +999,7 @@ int main(int argc, char **argv) {
     test_ranking(m);
     test_state_blobs(m);
     test_threads(m);
+    test_rebase_and_lifetime(m, file, len);
 
     lsrec_model_free(m);
     free(file);

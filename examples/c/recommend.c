@@ -323,6 +323,14 @@ int main(int argc, char **argv) {
     char *fingerprint2 = meta(model2, "general.fingerprint");
     REQUIRE(strcmp(fingerprint, fingerprint2) == 0);
     free(fingerprint2);
+
+    /* Hot-swapping weights: move the user onto the other model handle (a retrained model in a
+     * real service) without losing context; the held events are replayed into it. */
+    lsrec_state *moved = NULL;
+    size_t skipped = 0;
+    CHECK(lsrec_state_rebase(model2, state, &moved, &skipped));
+    REQUIRE(skipped == 0);
+    lsrec_state_free(moved);
     lsrec_model_free(model2);
 
     /* A clone evolves independently. */
