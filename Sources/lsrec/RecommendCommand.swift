@@ -18,6 +18,8 @@ struct RecommendCommand: ParsableCommand {
     @Flag(help: "Also recommend items the user already has in the held history.") var includeSeen = false
     @Option(help: "Write the user's events as 'item_id unix_ts' lines (input for examples/c/recommend).")
     var historyOut: String?
+    @Option(help: "Write 'item_id<TAB>title' lines for the catalogue (input for examples/c/recommend -t).")
+    var titlesOut: String?
 
     func run() throws {
         guard k > 0 else { throw ValidationError("-k must be at least 1") }
@@ -41,6 +43,10 @@ struct RecommendCommand: ParsableCommand {
         if let historyOut {
             let lines = events.map { "\($0.0) \($0.1)\n" }.joined()
             try lines.write(toFile: historyOut, atomically: true, encoding: .utf8)
+        }
+        if let titlesOut, let text = data.itemText {
+            let lines = zip(data.itemIDs, text).map { "\($0.0)\t\($0.1)\n" }.joined()
+            try lines.write(toFile: titlesOut, atomically: true, encoding: .utf8)
         }
         print("user \(u.userID): \(events.count) events fed" + (skipped > 0 ? " (\(skipped) items unknown to the model skipped)" : ""))
         print("last events:")

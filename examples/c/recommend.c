@@ -5,7 +5,7 @@
  * Usage
  *   recommend [MODEL]                      built-in events (the model's first few items)
  *   recommend MODEL ITEM[:TIME] ...        events from the command line, oldest first
- *   recommend MODEL -f HISTORY             events from a file, oldest first
+ *   recommend MODEL -f HISTORY [-t TITLES] events from a file, oldest first; optional item titles
  *
  *   MODEL    a .lsrec file (default: Tests/Fixtures/tiny-random.lsrec)
  *   ITEM     an external item id (e.g. a MovieLens movie id); TIME is unix seconds, or -1 / left
@@ -13,6 +13,8 @@
  *   HISTORY  lines "item_id unix_ts" ("-" reads stdin; blank lines and lines starting with '#'
  *            are skipped). Items the model does not know are skipped with a warning, so the
  *            history of a real user can be replayed against a trained model.
+ *   TITLES   lines "item_id<TAB>title" used to print titles next to ids (`lsrec recommend
+ *            --titles-out` writes one).
  *
  * Build (the Makefile does this: `make examples`, binary in build/bin/recommend)
  *   cc -std=c11 -Iinclude examples/c/recommend.c -Lbuild/static -llsrec \
@@ -203,18 +205,48 @@ static unsigned char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
+/* Optional item titles ("item_id<TAB>title" lines), looked up linearly: a demo, not a service. */
+static struct { int64_t *ids; char **text; size_t n; } titles;
+
+static void read_titles(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) { fprintf(stderr, "recommend: cannot open %s: %s\n", path, strerror(errno)); exit(1); }
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        char *tab = strchr(line, '\t'), *end;
+        if (!tab) continue;
+        int64_t id = strtoll(line, &end, 10);
+        if (end != tab) continue;
+        tab[strcspn(tab, "\r\n")] = '\0';
+        titles.ids = realloc(titles.ids, (titles.n + 1) * sizeof *titles.ids);
+        titles.text = realloc(titles.text, (titles.n + 1) * sizeof *titles.text);
+        if (!titles.ids || !titles.text) die("out of memory");
+        titles.ids[titles.n] = id;
+        titles.text[titles.n++] = strdup(tab + 1);
+    }
+    free(line);
+    fclose(f);
+}
+
+static const char *title_of(int64_t id) {
+    for (size_t i = 0; i < titles.n; i++) if (titles.ids[i] == id) return titles.text[i];
+    return "";
+}
+
 /* Prints the top-k list with a "because you watched" line per item (lsrec_explain). */
 static void print_recommendations(const lsrec_model *m, const lsrec_state *s, const int64_t *ids,
                                   const float *scores, size_t n) {
     for (size_t r = 0; r < n; r++) {
-        printf("  %2zu. item %-8" PRId64 " score %8.4f\n", r + 1, ids[r], scores[r]);
+        printf("  %2zu. item %-8" PRId64 " score %8.4f  %s\n", r + 1, ids[r], scores[r], title_of(ids[r]));
         int64_t why[EXPLAIN_K];
         float weight[EXPLAIN_K];
         size_t n_why = 0;
         CHECK(lsrec_explain(m, s, ids[r], EXPLAIN_K, why, weight, &n_why));
         if (n_why == 0) continue; /* no history (or an LSTM-only model): nothing to explain */
         printf("      because you watched:");
-        for (size_t j = 0; j < n_why; j++) printf("%s %" PRId64 " (%+.3f)", j ? "," : "", why[j], weight[j]);
+        for (size_t j = 0; j < n_why; j++)
+            printf("%s %" PRId64 "%s%s (%+.3f)", j ? "," : "", why[j], titles.n ? " " : "", title_of(why[j]), weight[j]);
         printf("\n");
     }
 }
@@ -250,6 +282,7 @@ int main(int argc, char **argv) {
     events ev = {0};
     if (argc > 3 && strcmp(argv[2], "-f") == 0) {
         read_history(argv[3], &ev);
+        if (argc > 5 && strcmp(argv[4], "-t") == 0) read_titles(argv[5]);
     } else if (argc > 2) {
         for (int i = 2; i < argc; i++) parse_event_arg(argv[i], &ev);
     } else {
@@ -378,6 +411,9 @@ int main(int argc, char **argv) {
     free(scores);
     free(blob);
     free(item_ids);
+    for (size_t i = 0; i < titles.n; i++) free(titles.text[i]);
+    free(titles.ids);
+    free(titles.text);
     free(ev.items);
     free(ev.times);
     free(arch);
