@@ -3,22 +3,38 @@
 #   make lib          liblsrec.so linked against the Swift toolchain's runtime  -> build/lib/
 #   make lib-static   liblsrec.so with the Swift runtime linked in statically   -> build/static/
 #                     (needs only libc, libm, libstdc++, libgcc_s, libopenblas at run time)
-#   make examples     the C example(s) in examples/c, linked against build/static
-#   make test-c       C ABI tests (Tests/capi) and the C example on the fixture model
-#   make test         swift test, then test-c  (the project's test command)
+#   make examples     the C examples in examples/c (recommend, service), linked against build/static
+#   make test-c       C ABI tests and the golden test (Tests/capi), the C examples on the fixture
+#                     model, and a `make install` into a temporary PREFIX used through pkg-config
+#   make test-python  the Python bindings' pytest suite (bindings/python; runs examples/python)
+#   make test-go      go vet + go test of the Go bindings (bindings/go) and examples/go
+#   make test         swift-test, test-c, test-python, test-go  (the project's test command)
 #   make cli          the `lsrec` command-line tool                           -> build/bin/lsrec
 #   make demo         the main job (README): train, evaluate, recommend through the C API
 #   make bench        C API latency table on MODEL (default: the fixture)
-#   make install      build/static/liblsrec.so and lsrec.h into $(DESTDIR)$(PREFIX)/{lib,include}
+#   make install      build/static/liblsrec.so, lsrec.h and lsrec.pc (pkg-config) into
+#                     $(DESTDIR)$(PREFIX)/{lib,include,lib/pkgconfig}
 #   make clean        remove build/ and the static-stdlib scratch directory
 #   make distclean    clean, and SwiftPM's default scratch directory .build too
 #
-# Variables you may override: CC, CFLAGS, SWIFT, SWIFT_TEST_FLAGS, PREFIX, DESTDIR.
+# Variables you may override: CC, CFLAGS, SWIFT, SWIFT_TEST_FLAGS, PREFIX, DESTDIR, PYTHON, GO.
 
 SWIFT            ?= swift
 CC               ?= cc
 PREFIX           ?= /usr/local
 SWIFT_TEST_FLAGS ?=
+PYTHON           ?= python3
+GO               ?= go
+
+# Go never downloads anything here (the bindings have no dependencies); without a HOME (some CI
+# shells) it still needs a cache folder.
+GO_ENV := GOPROXY=off GOFLAGS=
+ifeq ($(HOME),)
+GO_ENV += GOCACHE=$(abspath build/go-cache) GOPATH=$(abspath build/go-path)
+endif
+
+# The library version, for lsrec.pc (from the header, the single source of truth).
+VERSION := $(shell sed -n 's/.*LSREC_VERSION_STRING "\(.*\)".*/\1/p' include/lsrec.h)
 
 # C code is held to a warning-free C11 standard.
 CSTD     := -std=c11
@@ -44,10 +60,12 @@ SWIFT_BUILD    := $(SWIFT) build -c release --product lsrec
 LDFLAGS_LSREC := -L$(STATIC_DIR) -llsrec -Wl,-rpath,$(abspath $(STATIC_DIR)) -lpthread -lm
 C_HEADERS     := include/lsrec.h
 
-EXAMPLES  := $(BIN_DIR)/recommend
-CAPI_TEST := $(BIN_DIR)/capi_test
+EXAMPLES    := $(BIN_DIR)/recommend $(BIN_DIR)/service
+CAPI_TEST   := $(BIN_DIR)/capi_test
+GOLDEN_TEST := $(BIN_DIR)/golden_test
 
-.PHONY: all lib lib-static examples test test-c swift-test install clean distclean cli demo bench
+.PHONY: all lib lib-static examples test test-c test-python test-go test-install swift-test install clean \
+        distclean cli demo bench
 .DELETE_ON_ERROR:
 
 all: lib lib-static examples
@@ -58,13 +76,15 @@ all: lib lib-static examples
 lib:
 	$(SWIFT_BUILD) --scratch-path $(SCRATCH)
 	@mkdir -p $(LIB_DIR)
-	cp $(SCRATCH)/release/liblsrec.so $(LIB_DIR)/liblsrec.so
+	cp $(SCRATCH)/release/liblsrec.so $(LIB_DIR)/liblsrec.so.tmp && mv -f $(LIB_DIR)/liblsrec.so.tmp $(LIB_DIR)/liblsrec.so
 	@echo "built $(LIB_DIR)/liblsrec.so"
 
 lib-static:
 	$(SWIFT_BUILD) -Xswiftc -static-stdlib --scratch-path $(SCRATCH_STATIC)
 	@mkdir -p $(STATIC_DIR)
-	cp $(SCRATCH_STATIC)/release/liblsrec.so $(STATIC_DIR)/liblsrec.so
+	@# Copied then renamed: a process that has the old library mapped keeps it intact.
+	cp $(SCRATCH_STATIC)/release/liblsrec.so $(STATIC_DIR)/liblsrec.so.tmp
+	mv -f $(STATIC_DIR)/liblsrec.so.tmp $(STATIC_DIR)/liblsrec.so
 	@# The point of this library: it must not need the Swift toolchain at run time.
 	@if ldd $(STATIC_DIR)/liblsrec.so | grep -E '/opt/swift|libswift|not found'; then \
 	    echo "error: $(STATIC_DIR)/liblsrec.so still depends on the libraries above" >&2; \
@@ -82,24 +102,56 @@ $(BIN_DIR)/recommend: examples/c/recommend.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
+$(BIN_DIR)/service: examples/c/service.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
 $(BIN_DIR)/capi_test: Tests/capi/capi_test.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+$(BIN_DIR)/golden_test: Tests/capi/golden_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
 # ---- Tests -----------------------------------------------------------------------------------
 
-# The C ABI tests, then the example as a smoke/link test (it calls every function in lsrec.h).
-test-c: $(CAPI_TEST) $(EXAMPLES)
+# The C ABI tests, the golden case (Tests/Fixtures/golden.json), then the examples: recommend
+# as a smoke/link test (it calls every function in lsrec.h), service twice (the second run
+# restores the states the first saved), and finally an install used through pkg-config.
+test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES)
 	$(CAPI_TEST) $(FIXTURE)
+	$(GOLDEN_TEST) Tests/Fixtures/golden.json
 	$(BIN_DIR)/recommend $(FIXTURE)
+	bash Tests/capi/service_test.sh $(BIN_DIR)/service $(FIXTURE)
+	$(MAKE) --no-print-directory test-install
+
+# `make install` into a temporary PREFIX; the C examples, the README's C snippet and the Go
+# bindings (-tags lsrec_pkgconfig) build against it with pkg-config (Tests/capi/install_test.sh).
+test-install:
+	MAKE="$(MAKE)" CC="$(CC)" GO="$(GO)" $(GO_ENV) bash Tests/capi/install_test.sh
+
+# The Python bindings against build/static (the suite also runs examples/python, compares it with
+# the C example, and pip-installs the package into a temporary venv without network).
+test-python: lib-static $(EXAMPLES)
+	$(PYTHON) -m pytest -q bindings/python
+
+# The Go bindings (module bindings/go) and examples/go (module examples/go), against
+# build/static. -count=1: the test cache does not notice a rebuilt liblsrec.so.
+test-go: lib-static $(EXAMPLES)
+	cd bindings/go && $(GO_ENV) $(GO) vet ./... && $(GO_ENV) $(GO) test -count=1 ./...
+	cd examples/go && $(GO_ENV) $(GO) vet ./... && $(GO_ENV) $(GO) test -count=1 ./...
+	cd examples/go && $(GO_ENV) $(GO) build -o $(abspath $(BIN_DIR))/recommend-go .
 
 swift-test:
 	$(SWIFT) test $(SWIFT_TEST_FLAGS)
 
-# Sequential on purpose (even under make -j): Swift tests first, then the C side.
+# Sequential on purpose (even under make -j): Swift tests first, then C, Python and Go.
 test:
 	$(MAKE) --no-print-directory swift-test
 	$(MAKE) --no-print-directory test-c
+	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory test-go
 
 # ---- Command-line tool, main job, benchmarks ---------------------------------------------------
 
@@ -124,10 +176,25 @@ bench: $(BIN_DIR)/bench
 
 # ---- Install, clean --------------------------------------------------------------------------
 
+# lsrec.pc carries an rpath to $(PREFIX)/lib, so programs built with
+# `cc app.c $$(pkg-config --cflags --libs lsrec)` run from a non-system PREFIX without
+# LD_LIBRARY_PATH (harmless for /usr/local).
 install: lib-static
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 0755 $(STATIC_DIR)/liblsrec.so $(DESTDIR)$(PREFIX)/lib/liblsrec.so
 	install -m 0644 include/lsrec.h $(DESTDIR)$(PREFIX)/include/lsrec.h
+	printf '%s\n' \
+	    'prefix=$(PREFIX)' \
+	    'libdir=$${prefix}/lib' \
+	    'includedir=$${prefix}/include' \
+	    '' \
+	    'Name: lsrec' \
+	    'Description: long- and short-term interest recommender (C ABI, include/lsrec.h)' \
+	    'Version: $(VERSION)' \
+	    'Cflags: -I$${includedir}' \
+	    'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -llsrec' \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lsrec.pc
+	@echo "installed liblsrec $(VERSION) into $(DESTDIR)$(PREFIX) (pkg-config: $(PREFIX)/lib/pkgconfig/lsrec.pc)"
 
 clean:
 	rm -rf $(BUILD) $(SCRATCH_STATIC)

@@ -1,0 +1,3 @@
+module lsrec
+
+go 1.19

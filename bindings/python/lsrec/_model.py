@@ -1,0 +1,521 @@
+"""Model and State: the Python face of the C API."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import threading
+from collections.abc import Mapping
+from contextlib import contextmanager
+from ctypes import byref, c_char, c_size_t, c_void_p
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _native
+from .errors import InternalError, InvalidArgumentError
+
+__all__ = ["Model", "State", "TS_UNKNOWN", "NOW_LAST_EVENT", "Time"]
+
+#: An event whose time is unknown (``LSREC_TS_UNKNOWN``).
+TS_UNKNOWN = -1
+#: As ``now``: the time of the user's last event (``LSREC_NOW_LAST_EVENT``); the default.
+NOW_LAST_EVENT = -1
+_EXCLUDE_SEEN = 1
+
+#: A time: unix seconds (int), a timezone-aware ``datetime``, a ``numpy.datetime64``, or None
+#: (an unknown event time / "at the last event" for a request).
+Time = Union[int, np.integer, _dt.datetime, np.datetime64, None]
+ArrayLike = npt.ArrayLike
+PathLike = Union[str, "os.PathLike[str]"]
+
+# Keys documented in docs/FORMAT.md; the C API looks keys up but cannot list them.
+_KNOWN_META_KEYS = (
+    "general.architecture",
+    "general.created_by",
+    "general.fingerprint",
+    "lsrec.dim",
+    "lsrec.history",
+    "lsrec.n_items",
+    "lsrec.text_dim",
+    "lsrec.time_dim",
+    "lsrec.time_buckets",
+    "lsrec.fusion",
+)
+
+
+def _seconds(t: Time) -> int:
+    """Unix seconds of a time; None -> -1 (unknown / last event)."""
+    if t is None:
+        return -1
+    if isinstance(t, _dt.datetime):
+        if t.tzinfo is None:
+            raise InvalidArgumentError(1, "lsrec: a naive datetime is ambiguous; pass an aware one or unix seconds")
+        return int(t.timestamp())
+    if isinstance(t, np.datetime64):
+        if np.isnat(t):
+            return -1
+        return int(t.astype("datetime64[s]").astype(np.int64))
+    if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)):
+        raise TypeError(f"lsrec: a time must be unix seconds, a datetime or datetime64, not {type(t).__name__}")
+    return int(t)
+
+
+def _seconds_array(ts: Any, n: int) -> np.ndarray:
+    """A contiguous int64 array of n unix times (None -> all unknown; datetime64 NaT -> unknown)."""
+    if ts is None:
+        return np.full(n, TS_UNKNOWN, dtype=np.int64)
+    a = np.asarray(ts)
+    if a.dtype.kind == "M":
+        nat = np.isnat(a)
+        a = a.astype("datetime64[s]").astype(np.int64)
+        a[nat] = TS_UNKNOWN
+    elif a.dtype.kind not in "iu":
+        raise TypeError(f"lsrec: times must be integers (unix seconds) or datetime64, not {a.dtype}")
+    return np.ascontiguousarray(a, dtype=np.int64).reshape(-1)
+
+
+def _ids_array(items: Any) -> np.ndarray:
+    a = np.asarray(items)
+    if a.size and a.dtype.kind not in "iu":
+        raise TypeError(f"lsrec: item ids must be integers, not {a.dtype}")
+    return np.ascontiguousarray(a, dtype=np.int64).reshape(-1)
+
+
+def _k(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError("lsrec: k must be an int")
+    if k < 1:  # the library says so too; checked here because size_t cannot carry a negative k
+        raise InvalidArgumentError(1, f"lsrec: k = {k}, must be >= 1")
+    return int(k)
+
+
+def _ptr(a: np.ndarray) -> int:
+    return a.ctypes.data
+
+
+def _out(handle: c_void_p) -> int:
+    """The handle a constructor returned with LSREC_OK (never NULL then)."""
+    if not handle.value:
+        raise InternalError(10, "lsrec: a constructor returned OK and a NULL handle")
+    return handle.value
+
+
+class Metadata(Mapping[str, str]):
+    """A model's metadata as text (``lsrec_model_meta``). Any key can be looked up
+    (``meta["train.epochs"]``); iteration lists the documented keys present (docs/FORMAT.md),
+    because the C API cannot enumerate keys."""
+
+    def __init__(self, model: "Model") -> None:
+        self._model = model
+
+    def __getitem__(self, key: str) -> str:
+        value = self._model._meta(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k in _KNOWN_META_KEYS if self._model._meta(k) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"Metadata({dict(self)!r})"
+
+
+class Model:
+    """An immutable lsrec model loaded from a ``.lsrec`` file.
+
+    One Model may be used from any number of threads at once (the library does not lock; calls
+    release the GIL). Close it with :meth:`close` or a ``with`` block; it is also freed when
+    garbage-collected. States keep their model alive.
+
+    >>> with Model.load("Tests/Fixtures/tiny-random.lsrec") as m:
+    ...     s = m.new_state()
+    ...     s.update(1000, 1700000000)
+    ...     ids, scores = m.topk(s, 10)
+    """
+
+    def __init__(self, handle: int, *, path: Optional[str] = None, data: Optional[bytes] = None) -> None:
+        """Use :meth:`load` or :meth:`from_bytes`."""
+        self._handle: Optional[int] = handle
+        self._path = path
+        self._data = data
+        lib = _native.lib()
+        self._n_items = int(lib.lsrec_model_n_items(handle))
+        self._dim = int(lib.lsrec_model_dim(handle))
+        self._item_ids: Optional[np.ndarray] = None
+
+    # ---- construction and lifetime -------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: PathLike) -> "Model":
+        """Loads a ``.lsrec`` file, verifying every checksum.
+
+        Raises FileError, FormatError, ChecksumError, BadMagicError, TruncatedError, ...
+        """
+        lib = _native.lib()
+        p = os.path.abspath(os.fspath(path))
+        out = c_void_p()
+        _native.check(lib.lsrec_model_load(os.fsencode(p), byref(out)))
+        return cls(_out(out), path=p)
+
+    @classmethod
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview]) -> "Model":
+        """Loads a model from the bytes of a ``.lsrec`` file (copied by the library). The Model
+        keeps a copy of ``data`` for pickling."""
+        lib = _native.lib()
+        b = data if isinstance(data, bytes) else bytes(memoryview(data))
+        out = c_void_p()
+        _native.check(lib.lsrec_model_load_memory(b, len(b), byref(out)))
+        return cls(_out(out), data=b)
+
+    def close(self) -> None:
+        """Frees the model handle. Further calls on it, or updates and requests with its states,
+        raise InvalidArgumentError; its states can still be serialised, cloned, pickled and
+        rebased onto another model (the library keeps their weights alive). Do not close a model
+        while another thread is still using it."""
+        handle, self._handle = self._handle, None
+        if handle:
+            _native.lib().lsrec_model_free(handle)
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def __enter__(self) -> "Model":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickles as "load this file again" (or the bytes it was loaded from)."""
+        if self._path is not None:
+            return (Model.load, (self._path,))
+        return (Model.from_bytes, (self._data,))
+
+    def __repr__(self) -> str:
+        where = self._path or "<bytes>"
+        state = "closed" if self.closed else f"{self._n_items} items, dim {self._dim}"
+        return f"<lsrec.Model {where}: {state}>"
+
+    def _h(self) -> int:
+        if self._handle is None:
+            raise InvalidArgumentError(1, "lsrec: the model is closed")
+        return self._handle
+
+    # ---- queries -----------------------------------------------------------------------------
+
+    @property
+    def n_items(self) -> int:
+        """Number of items N in the catalogue."""
+        return self._n_items
+
+    @property
+    def dim(self) -> int:
+        """Model width d (length of a user vector)."""
+        return self._dim
+
+    @property
+    def item_ids(self) -> np.ndarray:
+        """The N external item ids (int64, read-only), in the model's order, which is the order
+        of :meth:`score`'s output."""
+        if self._item_ids is None:
+            ids = np.empty(self._n_items, dtype=np.int64)
+            _native.check(_native.lib().lsrec_model_item_ids(self._h(), _ptr(ids), ids.size))
+            ids.flags.writeable = False
+            self._item_ids = ids
+        return self._item_ids
+
+    def _meta(self, key: str) -> Optional[str]:
+        lib = _native.lib()
+        k = key.encode("utf-8")
+        n = lib.lsrec_model_meta(self._h(), k, None, 0)
+        if n < 0:
+            return None
+        buf = (c_char * (n + 1))()
+        lib.lsrec_model_meta(self._h(), k, buf, n + 1)
+        return str(buf.raw[:n].decode("utf-8", "replace"))
+
+    @property
+    def metadata(self) -> Metadata:
+        """The file's metadata as text: ``model.metadata["general.fingerprint"]``."""
+        return Metadata(self)
+
+    @property
+    def fingerprint(self) -> str:
+        """The weights' fingerprint (16 hex digits); state blobs carry it."""
+        return self._meta("general.fingerprint") or ""
+
+    # ---- states ------------------------------------------------------------------------------
+
+    def new_state(self) -> "State":
+        """A new, empty user state for this model."""
+        out = c_void_p()
+        _native.check(_native.lib().lsrec_state_new(self._h(), byref(out)))
+        return State(self, _out(out))
+
+    def load_state(self, blob: Union[bytes, bytearray, memoryview]) -> "State":
+        """Restores a state from ``bytes(state)``. A blob of another model raises
+        ModelMismatchError; damaged ones ChecksumError, TruncatedError, BadMagicError, ..."""
+        b = blob if isinstance(blob, bytes) else bytes(memoryview(blob))
+        out = c_void_p()
+        _native.check(_native.lib().lsrec_state_deserialize(self._h(), b, len(b), byref(out)))
+        return State(self, _out(out))
+
+    def rebase(self, state: "State") -> Tuple["State", int]:
+        """Moves a user onto this model (e.g. a newly trained one) without losing context: the
+        events ``state`` holds are replayed into a new state of this model. Returns the new state
+        and how many events were skipped because this model does not know their item.
+        ``state`` is unchanged; its own model may already be closed."""
+        out = c_void_p()
+        skipped = c_size_t()
+        with self._use(state) as h:
+            _native.check(_native.lib().lsrec_state_rebase(self._h(), h, byref(out), byref(skipped)))
+        return State(self, _out(out)), int(skipped.value)
+
+    def _own(self, state: "State") -> int:
+        if not isinstance(state, State):
+            raise TypeError(f"lsrec: expected a State, not {type(state).__name__}")
+        if state._handle is None:
+            raise InvalidArgumentError(1, "lsrec: the state is closed")
+        return state._handle
+
+    @contextmanager
+    def _use(self, state: "State") -> Iterator[int]:
+        """Holds the state's lock for one call and yields its handle."""
+        if not isinstance(state, State):
+            raise TypeError(f"lsrec: expected a State, not {type(state).__name__}")
+        with state._lock:
+            yield self._own(state)
+
+    # ---- scoring -----------------------------------------------------------------------------
+
+    def score(self, state: "State", now: Time = None) -> np.ndarray:
+        """Scores of all N items (float32, in :attr:`item_ids` order) at time ``now``
+        (default: the time of the user's last event). Higher is better."""
+        out = np.empty(self._n_items, dtype=np.float32)
+        with self._use(state) as h:
+            _native.check(_native.lib().lsrec_score(self._h(), h, _seconds(now), _ptr(out), out.size))
+        return out
+
+    def score_items(self, state: "State", items: ArrayLike, now: Time = None) -> np.ndarray:
+        """Scores (float32) of the given item ids; an unknown id raises UnknownItemError."""
+        ids = _ids_array(items)
+        out = np.empty(ids.size, dtype=np.float32)
+        with self._use(state) as h:
+            _native.check(
+                _native.lib().lsrec_score_items(self._h(), h, _seconds(now), _ptr(ids), ids.size, _ptr(out))
+            )
+        return out
+
+    def topk(
+        self,
+        state: "State",
+        k: int = 10,
+        exclude_seen: bool = True,
+        exclude: Optional[ArrayLike] = None,
+        now: Time = None,
+    ) -> Tuple[np.ndarray, np.ndarray]:
+        """The k best items, best first: ``(ids int64, scores float32)``, shorter than k only
+        when the catalogue (after exclusions) is smaller.
+
+        exclude_seen leaves out the items among the state's held events; ``exclude`` lists
+        further item ids to leave out (unknown ids are ignored)."""
+        kk = _k(k)
+        ex = _ids_array(exclude if exclude is not None else [])
+        ids = np.empty(kk, dtype=np.int64)
+        scores = np.empty(kk, dtype=np.float32)
+        n_out = c_size_t()
+        flags = _EXCLUDE_SEEN if exclude_seen else 0
+        with self._use(state) as h:
+            _native.check(
+                _native.lib().lsrec_topk(
+                    self._h(), h, _seconds(now), kk, flags,
+                    _ptr(ex) if ex.size else None, ex.size, _ptr(ids), _ptr(scores), byref(n_out),
+                )
+            )
+        n = n_out.value
+        return ids[:n], scores[:n]
+
+    def topk_batch(
+        self, states: Sequence["State"], k: int = 10, exclude_seen: bool = True, now: Time = None
+    ) -> Tuple[np.ndarray, np.ndarray]:
+        """Top-k for many users with one matrix product: ``(ids [n, k] int64, scores [n, k]
+        float32)``; row b is states[b]'s list, padded with id -1 and score -inf."""
+        kk = _k(k)
+        states = list(states)
+        for s in states:
+            self._own(s)
+        ids = np.empty((len(states), kk), dtype=np.int64)
+        scores = np.empty((len(states), kk), dtype=np.float32)
+        if not states:
+            return ids, scores
+        flags = _EXCLUDE_SEEN if exclude_seen else 0
+        with _LockAll(states):
+            handles = np.array([self._own(s) for s in states], dtype=np.uintp)
+            _native.check(
+                _native.lib().lsrec_topk_batch(
+                    self._h(), _ptr(handles), len(states), _seconds(now), kk, flags, _ptr(ids), _ptr(scores)
+                )
+            )
+        return ids, scores
+
+    def explain(self, state: "State", item: int, k: int = 3) -> Tuple[np.ndarray, np.ndarray]:
+        """"Because you watched ...": the history items that contributed most to ``item``'s
+        score, largest first, as ``(history_ids int64, weights float32)`` (at most k)."""
+        kk = _k(k)
+        ids = np.empty(kk, dtype=np.int64)
+        weights = np.empty(kk, dtype=np.float32)
+        n_out = c_size_t()
+        with self._use(state) as h:
+            _native.check(
+                _native.lib().lsrec_explain(self._h(), h, int(item), kk, _ptr(ids), _ptr(weights), byref(n_out))
+            )
+        n = n_out.value
+        return ids[:n], weights[:n]
+
+    def user_vector(self, state: "State", now: Time = None) -> np.ndarray:
+        """The user vector u (float32, length :attr:`dim`) at time ``now``; scores are
+        ``u . e_i + b_i``."""
+        out = np.empty(self._dim, dtype=np.float32)
+        with self._use(state) as h:
+            _native.check(_native.lib().lsrec_user_vector(self._h(), h, _seconds(now), _ptr(out), out.size))
+        return out
+
+
+class _LockAll:
+    """Holds the locks of several states (each once, in a fixed order: no deadlock)."""
+
+    def __init__(self, states: Iterable["State"]) -> None:
+        unique = {id(s): s for s in states}
+        self._locks: List[threading.Lock] = [unique[i]._lock for i in sorted(unique)]
+
+    def __enter__(self) -> None:
+        for lock in self._locks:
+            lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        for lock in reversed(self._locks):
+            lock.release()
+
+
+class State:
+    """One user's interest state (LSTM state and the last L events) for a model.
+
+    Mutable; each State has its own lock, so concurrent calls on the same State are serialised
+    (different States run in parallel). ``bytes(state)`` is a portable ~2 KB blob to keep in any
+    store; :meth:`Model.load_state` restores it. States pickle (with their model).
+    """
+
+    def __init__(self, model: Model, handle: int) -> None:
+        """Use :meth:`Model.new_state` or :meth:`Model.load_state`."""
+        self._model = model
+        self._handle: Optional[int] = handle
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Model:
+        return self._model
+
+    def close(self) -> None:
+        """Frees the state now (it is also freed when garbage-collected)."""
+        with self._lock:
+            handle, self._handle = self._handle, None
+        if handle:
+            _native.lib().lsrec_state_free(handle)
+
+    def __del__(self) -> None:
+        try:
+            handle, self._handle = self._handle, None
+            if handle:
+                _native.lib().lsrec_state_free(handle)
+        except Exception:  # interpreter shutdown
+            pass
+
+    def _h(self) -> int:
+        if self._handle is None:
+            raise InvalidArgumentError(1, "lsrec: the state is closed")
+        return self._handle
+
+    @property
+    def n_events(self) -> int:
+        """Number of events ever fed (including those the L-event window has dropped)."""
+        with self._lock:
+            return int(_native.lib().lsrec_state_n_events(self._h()))
+
+    def update(self, item: int, ts: Time = None) -> None:
+        """Feeds one event: item id and its time (unix seconds, aware datetime, datetime64; None
+        for unknown). Times must not decrease (OutOfOrderError); an unknown item raises
+        UnknownItemError. On error the state is unchanged."""
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+            raise TypeError(f"lsrec: an item id must be an int, not {type(item).__name__}")
+        with self._lock:
+            _native.check(
+                _native.lib().lsrec_state_update(self._model._h(), self._h(), int(item), _seconds(ts))
+            )
+
+    def update_many(self, items: ArrayLike, ts: Optional[ArrayLike] = None) -> None:
+        """Feeds events in order from arrays (one C call, no Python loop): ``items`` int ids,
+        ``ts`` unix seconds or datetime64 (None: all unknown; -1 / NaT: that event unknown).
+        All events are validated first; on any error nothing is applied."""
+        ids = _ids_array(items)
+        times = _seconds_array(ts, ids.size)
+        if times.size != ids.size:
+            raise InvalidArgumentError(1, f"lsrec: {ids.size} items but {times.size} times")
+        with self._lock:
+            _native.check(
+                _native.lib().lsrec_state_update_many(
+                    self._model._h(), self._h(),
+                    _ptr(ids) if ids.size else None, _ptr(times) if times.size else None, ids.size,
+                )
+            )
+
+    def clone(self) -> "State":
+        """An independent copy."""
+        out = c_void_p()
+        with self._lock:
+            _native.check(_native.lib().lsrec_state_clone(self._h(), byref(out)))
+        return State(self._model, _out(out))
+
+    def to_bytes(self) -> bytes:
+        """The state as a portable blob (magic, version, model fingerprint, payload, CRC32C)."""
+        lib = _native.lib()
+        with self._lock:
+            h = self._h()
+            needed = c_size_t()
+            _native.check(lib.lsrec_state_serialize(h, None, 0, byref(needed)))
+            buf = (c_char * needed.value)()
+            _native.check(lib.lsrec_state_serialize(h, buf, needed.value, byref(needed)))
+        return buf.raw[: needed.value]
+
+    __bytes__ = to_bytes
+
+    def __copy__(self) -> "State":
+        return self.clone()
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "State":
+        return self.clone()
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (_restore_state, (self._model, self.to_bytes()))
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return "<lsrec.State closed>"
+        return f"<lsrec.State {self.n_events} events>"
+
+
+def _restore_state(model: Model, blob: bytes) -> State:
+    return model.load_state(blob)
+
