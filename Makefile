@@ -12,12 +12,24 @@
 #   make cli          the `lsrec` command-line tool                           -> build/bin/lsrec
 #   make demo         the main job (README): train, evaluate, recommend through the C API
 #   make bench        C API latency table on MODEL (default: the fixture)
+#   make stress       8 threads x 50k requests on one model == single-threaded (STRESS_THREADS,
+#                     STRESS_REQUESTS); test-c runs 8 x 2000
+#   make sanitize     the Swift tests under ASan and TSan, the C tests under ASan+UBSan and TSan
+#                     against sanitizer-built libraries (.build-asan, .build-tsan); sub-targets
+#                     sanitize-swift-asan, sanitize-swift-tsan, sanitize-c-asan, sanitize-c-tsan
+#   make stress-tsan  the full stress test against the TSan-instrumented library
+#   make fuzz         libFuzzer on lsrec_model_load_memory and lsrec_state_deserialize for
+#                     FUZZ_SECONDS each (scripts/fuzz.sh; .build-fuzz)
+#   make test-trainer-robustness   lsrec train: malformed input, kill -9 + --resume, full disk
+#                     (Tests/trainer/robustness.sh, about a minute)
 #   make install      build/static/liblsrec.so, lsrec.h and lsrec.pc (pkg-config) into
 #                     $(DESTDIR)$(PREFIX)/{lib,include,lib/pkgconfig}
 #   make clean        remove build/ and the static-stdlib scratch directory
 #   make distclean    clean, and SwiftPM's default scratch directory .build too
 #
-# Variables you may override: CC, CFLAGS, SWIFT, SWIFT_TEST_FLAGS, PREFIX, DESTDIR, PYTHON, GO.
+# Variables you may override: CC, CFLAGS, SWIFT, SWIFT_TEST_FLAGS, PREFIX, DESTDIR, PYTHON, GO,
+# SAN_CC, STRESS_THREADS, STRESS_REQUESTS, FUZZ_SECONDS. See docs/RELIABILITY.md for the
+# reliability targets.
 
 SWIFT            ?= swift
 CC               ?= cc
@@ -63,9 +75,15 @@ C_HEADERS     := include/lsrec.h
 EXAMPLES    := $(BIN_DIR)/recommend $(BIN_DIR)/service
 CAPI_TEST   := $(BIN_DIR)/capi_test
 GOLDEN_TEST := $(BIN_DIR)/golden_test
+STRESS_TEST := $(BIN_DIR)/stress_test
+# capi_test with AddressSanitizer (+ LeakSanitizer) and UBSan in the test program; the library is
+# the ordinary one, whose frees, double frees and leaked handles ASan still sees (it owns malloc).
+CAPI_TEST_ASAN := $(BIN_DIR)/capi_test_asan
+SANITIZE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: all lib lib-static examples test test-c test-python test-go test-install swift-test install clean \
-        distclean cli demo bench
+        distclean cli demo bench stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
+        sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness
 .DELETE_ON_ERROR:
 
 all: lib lib-static examples
@@ -114,13 +132,23 @@ $(BIN_DIR)/golden_test: Tests/capi/golden_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
+$(BIN_DIR)/stress_test: Tests/capi/stress_test.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+$(BIN_DIR)/capi_test_asan: Tests/capi/capi_test.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
 # ---- Tests -----------------------------------------------------------------------------------
 
 # The C ABI tests, the golden case (Tests/Fixtures/golden.json), then the examples: recommend
 # as a smoke/link test (it calls every function in lsrec.h), service twice (the second run
 # restores the states the first saved), and finally an install used through pkg-config.
-test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES)
+test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES) $(STRESS_TEST) $(CAPI_TEST_ASAN)
 	$(CAPI_TEST) $(FIXTURE)
+	ASAN_OPTIONS=detect_leaks=1 $(CAPI_TEST_ASAN) $(FIXTURE) >/dev/null
+	$(STRESS_TEST) $(FIXTURE) 2000 8
 	$(GOLDEN_TEST) Tests/Fixtures/golden.json
 	$(BIN_DIR)/recommend $(FIXTURE)
 	bash Tests/capi/service_test.sh $(BIN_DIR)/service $(FIXTURE)
@@ -173,6 +201,73 @@ $(BIN_DIR)/bench: bench/bench.c $(C_HEADERS) lib-static
 
 bench: $(BIN_DIR)/bench
 	$(BIN_DIR)/bench $(MODEL) 7
+
+# ---- Reliability: stress, sanitizers, fuzzing, trainer robustness (docs/RELIABILITY.md) -------
+
+STRESS_THREADS  ?= 8
+STRESS_REQUESTS ?= 50000
+FUZZ_SECONDS    ?= 60
+# The clang of the Swift toolchain: its sanitizer runtimes are the ones swiftc links.
+SAN_CC          ?= $(dir $(realpath $(shell command -v $(SWIFT))))clang
+SCRATCH_ASAN    := .build-asan
+SCRATCH_TSAN    := .build-tsan
+SAN_BIN         := $(BUILD)/sanitize
+# C programs against a sanitizer-built (debug) liblsrec.so of scratch path $(1).
+LDFLAGS_SAN      = -L$(1)/debug -llsrec -Wl,-rpath,$(abspath $(1))/debug -lpthread -lm
+# The toolchain's TSan runtime intercepts libdispatch, so TSan programs link it (and Blocks).
+SWIFT_LIB_DIR   := $(abspath $(dir $(SAN_CC))../lib/swift/linux)
+LDFLAGS_TSAN_RT := -L$(SWIFT_LIB_DIR) -ldispatch -lBlocksRuntime -Wl,-rpath,$(SWIFT_LIB_DIR)
+
+stress: $(STRESS_TEST)
+	$(STRESS_TEST) $(FIXTURE) $(STRESS_REQUESTS) $(STRESS_THREADS)
+
+# The Swift suite under ASan (LeakSanitizer off: XCTest's own objects are still allocated at
+# exit; leaks of C handles are caught by sanitize-c-asan) and under TSan.
+sanitize-swift-asan:
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path $(SCRATCH_ASAN) $(SWIFT_TEST_FLAGS)
+
+sanitize-swift-tsan:
+	$(SWIFT) test --sanitize=thread --scratch-path $(SCRATCH_TSAN) $(SWIFT_TEST_FLAGS)
+
+# capi_test (ASan + UBSan, LeakSanitizer on) and a short stress run against the ASan library.
+sanitize-c-asan:
+	$(SWIFT) build --sanitize=address --product lsrec --scratch-path $(SCRATCH_ASAN)
+	@mkdir -p $(SAN_BIN)
+	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/capi_test_asan Tests/capi/capi_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
+	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/stress_test_asan Tests/capi/stress_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
+	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/capi_test_asan $(FIXTURE)
+	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/stress_test_asan $(FIXTURE) 2000 8
+
+# capi_test's thread section and the stress test (8 x 2000) against the TSan library.
+sanitize-c-tsan: $(SAN_BIN)/stress_test_tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SAN_BIN)/capi_test_tsan $(FIXTURE)
+	TSAN_OPTIONS=halt_on_error=1 $(SAN_BIN)/stress_test_tsan $(FIXTURE) 2000 8
+
+# Phony prerequisite (like lib-static): the TSan library is rebuilt (a no-op if current) and the
+# programs relinked whenever they are used.
+lib-tsan:
+	$(SWIFT) build --sanitize=thread --product lsrec --scratch-path $(SCRATCH_TSAN)
+
+$(SAN_BIN)/stress_test_tsan: Tests/capi/stress_test.c Tests/capi/capi_test.c $(C_HEADERS) lib-tsan
+	@mkdir -p $(SAN_BIN)
+	$(SAN_CC) $(CSTD) $(CWARN) -O1 -g -fsanitize=thread $(CPPFLAGS) -o $(SAN_BIN)/capi_test_tsan Tests/capi/capi_test.c $(call LDFLAGS_SAN,$(SCRATCH_TSAN)) $(LDFLAGS_TSAN_RT)
+	$(SAN_CC) $(CSTD) $(CWARN) -O1 -g -fsanitize=thread $(CPPFLAGS) -o $@ Tests/capi/stress_test.c $(call LDFLAGS_SAN,$(SCRATCH_TSAN)) $(LDFLAGS_TSAN_RT)
+
+# The full stress test (STRESS_THREADS x STRESS_REQUESTS) under ThreadSanitizer.
+stress-tsan: $(SAN_BIN)/stress_test_tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SAN_BIN)/stress_test_tsan $(FIXTURE) $(STRESS_REQUESTS) $(STRESS_THREADS)
+
+sanitize:
+	$(MAKE) --no-print-directory sanitize-swift-asan
+	$(MAKE) --no-print-directory sanitize-swift-tsan
+	$(MAKE) --no-print-directory sanitize-c-asan
+	$(MAKE) --no-print-directory sanitize-c-tsan
+
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) bash scripts/fuzz.sh
+
+test-trainer-robustness: cli
+	bash Tests/trainer/robustness.sh $(BIN_DIR)/lsrec
 
 # ---- Install, clean --------------------------------------------------------------------------
 

@@ -68,7 +68,7 @@ typedef int32_t lsrec_status;
 #define LSREC_E_BAD_MAGIC          11  /* not an lsrec file / state blob */
 #define LSREC_E_TRUNCATED          12  /* the file or blob ends early */
 #define LSREC_E_BYTE_ORDER         13  /* written on a big-endian machine */
-#define LSREC_E_NONFINITE          14  /* NaN or Inf in the weights */
+#define LSREC_E_NONFINITE          14  /* NaN or Inf in the weights (or weights that would overflow) */
 #define LSREC_E_OUT_OF_ORDER       15  /* an event time earlier than the user's previous event */
 
 /** A short fixed description of a status ("checksum mismatch"). Static storage; never NULL. */
@@ -91,8 +91,11 @@ const char *lsrec_last_error(void);
 typedef struct lsrec_model lsrec_model;
 typedef struct lsrec_state lsrec_state;
 
-/** Loads a .lsrec file. Verifies every checksum and the model's consistency. On success *out
- *  owns a new model (free with lsrec_model_free); on failure *out is set to NULL. */
+/** Loads a .lsrec file. Verifies every checksum and the model's consistency (including that no
+ *  weight is NaN/Inf or so large that inference could overflow: LSREC_E_NONFINITE). path must be a
+ *  regular file (a device, FIFO or directory gives LSREC_E_IO; read other sources yourself and use
+ *  lsrec_model_load_memory). On success *out owns a new model (free with lsrec_model_free); on
+ *  failure *out is set to NULL. */
 lsrec_status lsrec_model_load(const char *path, lsrec_model **out);
 /** Loads a model from len bytes at buf (copied; the caller may free buf after the call). */
 lsrec_status lsrec_model_load_memory(const void *buf, size_t len, lsrec_model **out);

@@ -111,6 +111,7 @@ public final class Model: @unchecked Sendable {
         gateW = try load("gate.w", [d, 2 * d + t])
         gateBias = try load("gate.bias", [d])
         outW = try load("out.w_h", [d, d])
+        try checkNoOverflow()
     }
 
     public var nItems: Int { config.nItems }

@@ -87,6 +87,11 @@ public enum StateCodec {
         guard UInt64(held) == min(eventCount, UInt64(capacity)), lastTime >= -1, base >= -1 else {
             throw LSRecError(.format, "state blob counters are inconsistent (held \(held), capacity \(capacity), events \(eventCount))")
         }
+        // lsrec_state_n_events reports an int64, and the next event must be countable (an event
+        // count of 2^64 - 1 used to trap in the next update, killing the host; found by fuzzing).
+        guard eventCount <= UInt64(Int64.max) else {
+            throw LSRecError(.format, "state blob's event count \(eventCount) exceeds 2^63 - 1")
+        }
         var s = model.newState()
         for j in 0..<d { s.h[j] = Float(bitPattern: try r.u32()) }
         for j in 0..<d { s.c[j] = Float(bitPattern: try r.u32()) }

@@ -1,6 +1,105 @@
 import ArgumentParser
+import Foundation
+import LSRecCore
+import LSRecFormat
+import LSRecTrain
 
+extension Fusion: ExpressibleByArgument {}
+extension LossKind: ExpressibleByArgument {}
+extension LRSchedule: ExpressibleByArgument {}
+
+/// `lsrec train`: fits an lsrec-v1 model and writes its weight file.
 struct TrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("`lsrec train` is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an lsrec-v1 model (LSTM + attention, time-aware gate) and write a .lsrec file.",
+        discussion: """
+        Leave-one-out: for every user with ≥ 3 events the last event is the test target and the one \
+        before it the validation target; neither is ever trained on. After each epoch the model is \
+        exported, loaded by the inference core and scored on the validation targets (full ranking); \
+        training stops early when validation NDCG@10 has not improved for --patience epochs, and the \
+        best epoch's weights are written to --out (atomically). A checkpoint is written after every \
+        epoch; --resume continues from it exactly. Same data, options, --seed and --threads give a \
+        byte-identical weight file.
+        """)
+
+    @Option(help: "Interaction data: an ML-1M directory (ml-1m-timed), or a log file.")
+    var data: String
+
+    @Option(help: "Output weight file.")
+    var out: String
+
+    @Option(help: "Maximum epochs.") var epochs = TrainConfig().epochs
+    @Option(help: "Model width d.") var dim = TrainConfig().dim
+    @Option(help: "Attention history bound L (events).") var history = TrainConfig().history
+    @Option(help: "Truncated back-propagation window W (events per lane per step).") var window = TrainConfig().window
+    @Option(help: "Lanes (users trained side by side) per optimiser step.") var batch = TrainConfig().batch
+    @Option(help: "Adam learning rate.") var lr = TrainConfig().learningRate
+    @Option(help: "Learning-rate schedule over the planned epochs: cosine (to 5%) or constant.")
+    var lrSchedule = TrainConfig().schedule
+    @Option(help: "Random seed (initialisation, shuffling, negative sampling).") var seed: UInt64 = TrainConfig().seed
+    @Option(help: "Worker threads (softmax blocks, attention lanes, evaluation); BLAS runs single-threaded in each.") var threads = TrainConfig().threads
+    @Option(help: "Fusion: gate (the model), short (LSTM only), long (attention only).") var fusion = TrainConfig().fusion
+    @Option(help: "Loss: full (softmax over all items) or sampled (sampled softmax with log-Q correction).")
+    var loss = TrainConfig().loss
+    @Option(help: "Negatives per window for --loss sampled.") var negatives = TrainConfig().negatives
+    @Option(help: "Width of the hashed item-text features (0 = no text).") var textDim = TrainConfig().textDim
+    @Option(help: "Width of the time-gap embeddings.") var timeDim = TrainConfig().timeDim
+    @Option(help: "Rows of the time-gap tables.") var timeBuckets = TrainConfig().timeBuckets
+    @Option(help: "Early-stopping patience (epochs without a better validation NDCG@10).") var patience = TrainConfig().patience
+    @Option(help: "Global gradient-norm clip (0 = off).") var clip = TrainConfig().clipNorm
+    @Option(help: "Decoupled weight decay (0 = off).") var weightDecay = TrainConfig().weightDecay
+    @Option(help: "Dropout on the LSTM input during training.") var dropoutInput = TrainConfig().dropoutInput
+    @Option(help: "Dropout on the fused user vector during training.") var dropoutOutput = TrainConfig().dropoutOutput
+    @Option(help: "Checkpoint written after every epoch (default: <out>.ckpt).") var checkpoint: String?
+    @Flag(help: "Continue from the checkpoint.") var resume = false
+    @Option(help: "Per-epoch CSV log (epoch, train loss, val NDCG@10, HR@10, seconds).") var log: String?
+    @Option(help: "Use only the first N users of the data (quick runs).") var maxUsers: Int?
+    @Option(help: "Validate on the first N evaluable users only (default: all).") var valUsers: Int?
+    @Flag(help: "Skip the final test-split evaluation.") var noTest = false
+    @Flag(help: "Print nothing but errors.") var quiet = false
+
+    func run() throws {
+        var c = TrainConfig()
+        c.epochs = epochs; c.dim = dim; c.history = history; c.window = window; c.batch = batch
+        c.learningRate = lr; c.schedule = lrSchedule; c.seed = seed; c.threads = threads; c.fusion = fusion; c.loss = loss
+        c.negatives = negatives; c.textDim = textDim; c.timeDim = timeDim; c.timeBuckets = timeBuckets
+        c.patience = patience; c.clipNorm = clip; c.weightDecay = weightDecay; c.validationUsers = valUsers
+        c.dropoutInput = dropoutInput; c.dropoutOutput = dropoutOutput
+        do { try c.validate() } catch { throw ValidationError("\(error)") }
+        func say(_ s: String) { if !quiet { print(s); fflush(stdout) } }
+
+        let loadStart = Date()
+        var loaded = try loadDataset(path: data, options: LoadOptions(itemText: textDim > 0))
+        if let m = maxUsers { loaded.dataset.users = Array(loaded.dataset.users.prefix(max(0, m))) }
+        let ds = loaded.dataset
+        say("data: \(ds.description); \(ds.users.count) users used (\(String(format: "%.1f", Date().timeIntervalSince(loadStart))) s)")
+
+        let trainer = try Trainer(dataset: ds, config: c)
+        let ckpt = checkpoint ?? out + ".ckpt"
+        if resume {
+            try trainer.restore(checkpoint: try FileIO.readAll(path: ckpt))
+            say("resumed from \(ckpt) after epoch \(trainer.epoch) (best val NDCG@10 \(fmt(trainer.bestNDCG)) at epoch \(trainer.bestEpoch))")
+        }
+        say("training: \(trainer.sequences.targetCount) targets/epoch, \(trainer.params.values.count) parameters, "
+            + "fusion \(fusion.rawValue), loss \(loss.rawValue), d=\(dim) L=\(history) W=\(window) lanes=\(batch) threads=\(threads)")
+        let epochLog = try log.map { try EpochLog(path: $0, append: resume) }
+        let bar = quiet ? nil : ProgressBar()
+        try trainer.run(checkpointPath: ckpt, log: epochLog, progressBar: bar?.enabled == true ? bar : nil) { r in
+            let rate = Double(trainer.sequences.targetCount) / max(r.trainSeconds, 1e-9)
+            say("epoch \(r.epoch): loss \(fmt(r.trainLoss)), val NDCG@10 \(fmt(r.valNDCG10)) HR@10 \(fmt(r.valHR10)), "
+                + String(format: "%.1f s (training %.1f s, %.0f events/s; validation %.1f s)",
+                         r.seconds, r.trainSeconds, rate, r.seconds - r.trainSeconds))
+        }
+        let bytes = try trainer.exportBytes()
+        try FileIO.writeAtomically(bytes, to: out)
+        say("wrote \(out) (\(bytes.count) bytes): best epoch \(trainer.bestEpoch), val NDCG@10 \(fmt(trainer.bestNDCG)) HR@10 \(fmt(trainer.bestHR))")
+        if !noTest {
+            let model = try Model(bytes: bytes)
+            let rep = evaluate(CoreRanker(model: model), on: ds, split: .test, threads: threads)
+            say("test (full ranking, \(rep.usersEvaluated) users): NDCG@10 \(fmt(rep.full.ndcg10)) HR@10 \(fmt(rep.full.hr10))")
+        }
+    }
+
+    private func fmt(_ x: Double) -> String { String(format: "%.4f", x) }
 }

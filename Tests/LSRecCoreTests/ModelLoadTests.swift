@@ -50,4 +50,27 @@ final class ModelLoadTests: XCTestCase {
         expect(.nonFinite, containing: "overflow", try variant { t, _, _ in
             t["item.text_proj"]!.data = Array(repeating: 3e38, count: t["item.text_proj"]!.data.count) })
     }
+
+    /// Found by fuzzing (docs/RELIABILITY.md): finite weights so large that a forward pass
+    /// overflows float32. They used to load; the first event then made h and c NaN, scores NaN,
+    /// and lsrec_state_deserialize refused the state's own blob. Now refused at load.
+    func testFiniteWeightsThatOverflowAtInferenceAreRefused() throws {
+        func scaled(_ name: String, _ value: Float) throws -> [UInt8] {
+            try variant { t, _, _ in t[name]!.data = t[name]!.data.map { $0 < 0 ? -value : value } }
+        }
+        // The fuzzer's case: time.event_gap ~3e38 and lstm.w_x ~1e38 (here only the gap table).
+        expect(.nonFinite, containing: "LSTM pre-activation", try scaled("time.event_gap", 3e38))
+        expect(.nonFinite, containing: "LSTM pre-activation", try scaled("lstm.w_h", 1e38))
+        expect(.nonFinite, containing: "attention", try scaled("attn.w_k", 1e37))
+        expect(.nonFinite, containing: "interest", try scaled("out.w_h", 1e38))
+        expect(.nonFinite, containing: "gate", try scaled("time.request_gap", 3e38))
+        expect(.nonFinite, containing: "item score", try scaled("item.bias", 2e38))
+        // Large weights that cannot overflow still load, and inference stays finite.
+        let model = try Model(bytes: try scaled("lstm.w_h", 1e30))
+        var s = model.newState()
+        for e in TestModel.events(count: 30) { try model.update(&s, itemID: e.id, timestamp: e.time) }
+        XCTAssertTrue(s.h.allSatisfy(\.isFinite) && s.c.allSatisfy(\.isFinite))
+        XCTAssertTrue(try model.scores(s, now: .lastEvent).allSatisfy(\.isFinite))
+        XCTAssertEqual(try model.deserialize(try model.serialize(s)), s)
+    }
 }

@@ -107,6 +107,18 @@ final class StateTests: XCTestCase {
         expectError(.format) { _ = try model.deserialize(reseal(bad)) }
         bad = blob; bad[StateCodec.headerSize] = 0x00; bad[StateCodec.headerSize + 1] = 0x00; bad[StateCodec.headerSize + 2] = 0xC0; bad[StateCodec.headerSize + 3] = 0x7F  // h[0] = NaN
         expectError(.format) { _ = try model.deserialize(reseal(bad)) }
+        // Found by fuzzing (docs/RELIABILITY.md): an event count of 2^64 - 1 was accepted and the
+        // next update trapped on the overflow, killing the host. Counts beyond 2^63 - 1 are refused.
+        for count: UInt64 in [.max, 1 << 63] {
+            bad = blob
+            for i in 0..<8 { bad[28 + i] = UInt8(truncatingIfNeeded: count >> (8 * UInt64(i))) }
+            expectError(.format) { _ = try model.deserialize(reseal(bad)) }
+        }
+        bad = blob
+        for i in 0..<8 { bad[28 + i] = UInt8(truncatingIfNeeded: UInt64(Int64.max) >> (8 * UInt64(i))) }
+        var huge = try model.deserialize(reseal(bad))   // the largest count is fine, and counts on
+        try model.update(&huge, itemID: TestModel.itemID(3), timestamp: -1)
+        XCTAssertEqual(huge.eventCount, UInt64(Int64.max) + 1)
     }
 
     func testBlobFromAnotherModelIsRefused() throws {

@@ -62,7 +62,17 @@ static void expect_(lsrec_status got, lsrec_status want, const char *fn, const c
         check_message_("lsrec_model_meta", "message of lsrec_model_meta(" #__VA_ARGS__ ")", __LINE__); \
     } while (0)
 
-static void section(const char *name) { printf("  %s\n", name); fflush(stdout); }
+/* Prints each section's name, and the number of checks the previous section made. */
+static int section_start = -1;
+static void section_end(void) {
+    if (section_start >= 0) printf("    (%d checks)\n", atomic_load(&n_checks) - section_start);
+}
+static void section(const char *name) {
+    section_end();
+    section_start = atomic_load(&n_checks);
+    printf("  %s\n", name);
+    fflush(stdout);
+}
 
 /* ---- Helpers ------------------------------------------------------------------------------- */
 
@@ -109,6 +119,122 @@ static uint32_t crc32c(const unsigned char *p, size_t n) {
 
 static void put_u32le(unsigned char *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32le(const unsigned char *p) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+
+static uint64_t get_u64le(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void put_u64le(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* ---- Editing a weight file in place, then resealing it (docs/FORMAT.md) --------------------
+ * The Swift writer refuses NaN and Inf, so hostile files are made by patching the fixture's
+ * bytes and recomputing what the reader checks: the tensor's CRC32C in the directory, the
+ * fingerprint (FNV-1a 64 over the directory, stored as 16 hex digits in general.fingerprint),
+ * the header CRC (bytes 0..59) and the file CRC in the trailer. */
+
+typedef struct {
+    size_t entry;       /* offset of the directory entry */
+    size_t crc_at;      /* offset of its crc32c field */
+    size_t dims_at;     /* offset of dim 0 */
+    uint32_t ndim;
+    uint64_t offset, byte_length;
+} tensor_entry;
+
+/* Finds tensor `name` in the directory; 1 if found. */
+static int find_tensor(const unsigned char *f, const char *name, tensor_entry *t) {
+    uint32_t count = get_u32le(f + 44);
+    size_t at = (size_t)get_u64le(f + 48);
+    for (uint32_t i = 0; i < count; i++) {
+        t->entry = at;
+        uint32_t name_len = get_u32le(f + at);
+        int match = name_len == strlen(name) && memcmp(f + at + 4, name, name_len) == 0;
+        at += 4 + name_len + 4; /* name, dtype */
+        t->ndim = get_u32le(f + at);
+        at += 4;
+        t->dims_at = at;
+        at += 8 * (size_t)t->ndim;
+        t->offset = get_u64le(f + at);
+        t->byte_length = get_u64le(f + at + 8);
+        t->crc_at = at + 16;
+        at += 20;
+        if (match) return 1;
+    }
+    return 0;
+}
+
+/* Offset of the value of metadata `key` (after its u32 type); 0 if absent. */
+static size_t find_meta(const unsigned char *f, const char *key) {
+    uint32_t count = get_u32le(f + 40);
+    size_t at = 64;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t key_len = get_u32le(f + at);
+        int match = key_len == strlen(key) && memcmp(f + at + 4, key, key_len) == 0;
+        at += 4 + key_len;
+        uint32_t type = get_u32le(f + at);
+        at += 4;
+        if (match) return at;
+        at += type == 3 ? 4 + (size_t)get_u32le(f + at) : 8;
+    }
+    return 0;
+}
+
+/* Recomputes every tensor CRC, the fingerprint, the header CRC and the file CRC. */
+static void reseal(unsigned char *f, size_t len) {
+    uint32_t count = get_u32le(f + 44);
+    size_t at = (size_t)get_u64le(f + 48);
+    uint64_t h = 0xcbf29ce484222325ull;
+#define FNV_BYTE(b) (h = (h ^ (uint64_t)(b)) * 0x100000001b3ull)
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t name_len = get_u32le(f + at);
+        for (uint32_t k = 0; k < name_len; k++) FNV_BYTE(f[at + 4 + k]);
+        FNV_BYTE(0);
+        at += 4 + name_len;
+        for (int k = 0; k < 4; k++) FNV_BYTE(f[at + k]); /* dtype */
+        uint32_t ndim = get_u32le(f + at + 4);
+        at += 8;
+        for (size_t k = 0; k < 8 * (size_t)ndim; k++) FNV_BYTE(f[at + k]);
+        at += 8 * (size_t)ndim;
+        uint64_t offset = get_u64le(f + at), length = get_u64le(f + at + 8);
+        if (offset <= len && length <= len - offset) put_u32le(f + at + 16, crc32c(f + offset, (size_t)length));
+        for (int k = 0; k < 4; k++) FNV_BYTE(f[at + 16 + k]);
+        at += 20;
+    }
+#undef FNV_BYTE
+    size_t fp = find_meta(f, "general.fingerprint");
+    if (fp && get_u32le(f + fp) == 16) {
+        static const char hex[] = "0123456789abcdef";
+        for (int k = 0; k < 16; k++) f[fp + 4 + k] = (unsigned char)hex[(h >> (60 - 4 * k)) & 0xF];
+    }
+    put_u32le(f + 60, crc32c(f, 60));
+    put_u32le(f + len - 8, crc32c(f, len - 16));
+}
+
+/* Sets element `index` of f32 tensor `name` to the float with bit pattern `bits`, then reseals. */
+static void patch_f32(unsigned char *f, size_t len, const char *name, size_t index, uint32_t bits) {
+    tensor_entry t;
+    if (!find_tensor(f, name, &t) || 4 * (index + 1) > t.byte_length) {
+        fprintf(stderr, "capi_test: the fixture has no f32 element %s[%zu]\n", name, index);
+        exit(2);
+    }
+    put_u32le(f + t.offset + 4 * index, bits);
+    reseal(f, len);
+}
+
+static uint32_t bits_of(float x) {
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
 }
 
 /* The serialised bytes of a state (malloc'd). */
@@ -267,6 +393,145 @@ static void test_model_files(const char *path, const unsigned char *file, size_t
     copy[8] = 2;
     EXPECT(LSREC_E_VERSION, lsrec_model_load_memory, copy, len, &m);
     free(copy);
+}
+
+/* NaN/Inf and overflowing weights, oversized and non-file inputs, sampled bit flips; and a real
+ * second model (one weight changed) whose states and blobs this model must refuse. */
+static void test_hostile_files(const lsrec_model *m, const unsigned char *file, size_t len) {
+    section("hostile files: NaN/Inf weights, overflow, oversized, not a file, bit flips, another model");
+    unsigned char *f = xmalloc(len + (1u << 20));
+    lsrec_model *o = (lsrec_model *)&o;
+
+    /* A resealed copy with no change loads: the patch helpers are right. */
+    memcpy(f, file, len);
+    reseal(f, len);
+    CHECK(memcmp(f, file, len) == 0);
+
+    /* NaN, signalling NaN, negative NaN, +Inf, -Inf in five tensors: LSREC_E_NONFINITE naming the tensor. */
+    const uint32_t bad_bits[] = {0x7FC00000u, 0x7F800001u, 0xFFC00000u, 0x7F800000u, 0xFF800000u};
+    const struct { const char *name; size_t index; } where[] = {
+        {"item.embedding", 300 * 16 - 1}, {"item.bias", 0}, {"lstm.w_h", 5}, {"time.event_gap", 0}, {"out.w_h", 255},
+    };
+    int nonfinite_cases = 0;
+    for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
+        for (size_t b = 0; b < sizeof bad_bits / sizeof bad_bits[0]; b++) {
+            memcpy(f, file, len);
+            patch_f32(f, len, where[w].name, where[w].index, bad_bits[b]);
+            o = (lsrec_model *)&o;
+            EXPECT(LSREC_E_NONFINITE, lsrec_model_load_memory, f, len, &o);
+            CHECK(o == NULL);
+            CHECK(strstr(lsrec_last_error(), where[w].name) != NULL);
+            nonfinite_cases++;
+        }
+    }
+    CHECK(nonfinite_cases == 25);
+    /* ... and without resealing, the checksum catches the same bytes first. */
+    memcpy(f, file, len);
+    patch_f32(f, len, "lstm.w_h", 5, 0x7FC00000u);
+    put_u32le(f + len - 8, get_u32le(file + len - 8));
+    EXPECT(LSREC_E_CHECKSUM, lsrec_model_load_memory, f, len, &o);
+
+    /* Finite weights so large that inference would overflow to Inf/NaN (found by fuzzing):
+     * refused at load, not turned into NaN states later. */
+    const struct { const char *name; size_t index; float value; } huge[] = {
+        {"lstm.w_h", 0, 3e38f}, {"lstm.w_x", 3, -3e38f}, {"time.event_gap", 1, 3e38f}, {"item.bias", 7, 3e38f},
+        {"attn.w_k", 0, 1e38f}, {"gate.w", 2, -3e38f},
+    };
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        memcpy(f, file, len);
+        patch_f32(f, len, huge[i].name, huge[i].index, bits_of(huge[i].value));
+        EXPECT(LSREC_E_NONFINITE, lsrec_model_load_memory, f, len, &o);
+        CHECK(o == NULL && strstr(lsrec_last_error(), "too large") != NULL);
+    }
+    memcpy(f, file, len);
+    patch_f32(f, len, "lstm.w_h", 0, bits_of(1e30f)); /* large, but cannot overflow: loads */
+    OK(lsrec_model_load_memory, f, len, &o);
+    lsrec_model_free(o);
+
+    /* Oversized: a header that claims far more bytes than there are; 1 MiB of junk appended;
+     * a tensor shape whose byte size overflows; n_items beyond the file. */
+    memcpy(f, file, len);
+    put_u64le(f + 16, (uint64_t)1 << 40);
+    reseal(f, len);
+    EXPECT(LSREC_E_TRUNCATED, lsrec_model_load_memory, f, len, &o);
+    memcpy(f, file, len);
+    memset(f + len, 0x5A, 1u << 20);
+    EXPECT(LSREC_E_FORMAT, lsrec_model_load_memory, f, len + (1u << 20), &o);
+    put_u64le(f + 16, (uint64_t)len + (1u << 20)); /* ... even when file_size agrees */
+    reseal(f, len + (1u << 20));
+    o = (lsrec_model *)&o;
+    lsrec_status st = lsrec_model_load_memory(f, len + (1u << 20), &o);
+    CHECK(st == LSREC_E_FORMAT || st == LSREC_E_CHECKSUM);
+    CHECK(o == NULL);
+    tensor_entry t;
+    memcpy(f, file, len);
+    CHECK(find_tensor(f, "item.bias", &t) && t.ndim == 1);
+    put_u64le(f + t.dims_at, (uint64_t)1 << 62);
+    reseal(f, len);
+    EXPECT(LSREC_E_FORMAT, lsrec_model_load_memory, f, len, &o);
+    CHECK(strstr(lsrec_last_error(), "item.bias") != NULL);
+    memcpy(f, file, len);
+    size_t n_at = find_meta(f, "lsrec.n_items");
+    CHECK(n_at != 0);
+    put_u64le(f + n_at, (uint64_t)1 << 40);
+    reseal(f, len);
+    EXPECT(LSREC_E_FORMAT, lsrec_model_load_memory, f, len, &o);
+    CHECK(strstr(lsrec_last_error(), "lsrec.n_items") != NULL);
+
+    /* Paths that are not regular files: refused at once (reading /dev/zero would never end). */
+    EXPECT(LSREC_E_IO, lsrec_model_load, "/dev/zero", &o);
+    CHECK(o == NULL && strstr(lsrec_last_error(), "regular file") != NULL);
+    EXPECT(LSREC_E_IO, lsrec_model_load, "/dev/null", &o);
+    EXPECT(LSREC_E_IO, lsrec_model_load, "", &o);
+
+    /* Bit flips: every bit of the first 4 KiB (header, metadata, directory, start of the data),
+     * then one bit in every 61 bytes of the rest. All refused, each with a specific status. */
+    size_t flips = 0, accepted = 0, unspecific = 0;
+    for (size_t bit = 0; bit < 8 * len; bit += bit < 8 * 4096 ? 1 : 8 * 61 + 1) {
+        memcpy(f, file, len);
+        f[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        st = lsrec_model_load_memory(f, len, &o);
+        flips++;
+        if (st == LSREC_OK) { accepted++; lsrec_model_free(o); }
+        else if (st == LSREC_E_INTERNAL || st == LSREC_E_INVALID_ARGUMENT) unspecific++;
+    }
+    printf("    %zu single-bit flips of the fixture: %zu accepted, %zu without a specific status\n", flips, accepted, unspecific);
+    CHECK(flips > 4096 * 8 && accepted == 0 && unspecific == 0);
+
+    /* Another model: the fixture with one weight changed loads, with its own fingerprint. Its
+     * states and blobs are refused by this model (and vice versa), nothing changes. */
+    memcpy(f, file, len);
+    patch_f32(f, len, "lstm.w_h", 0, bits_of(0.125f));
+    lsrec_model *other = NULL;
+    OK(lsrec_model_load_memory, f, len, &other);
+    if (other) {
+        char fp1[32], fp2[32];
+        CHECK(lsrec_model_meta(m, "general.fingerprint", fp1, sizeof fp1) == 16);
+        CHECK(lsrec_model_meta(other, "general.fingerprint", fp2, sizeof fp2) == 16 && strcmp(fp1, fp2) != 0);
+        lsrec_state *theirs = state_with(other, 21, 30), *mine = state_with(m, 21, 30), *r = (lsrec_state *)&r;
+        size_t blen, mlen;
+        unsigned char *blob = blob_of(theirs, &blen), *mblob = blob_of(mine, &mlen);
+        EXPECT(LSREC_E_MODEL_MISMATCH, lsrec_state_deserialize, m, blob, blen, &r);
+        CHECK(r == NULL && strstr(lsrec_last_error(), fp2) != NULL);
+        EXPECT(LSREC_E_MODEL_MISMATCH, lsrec_state_deserialize, other, mblob, mlen, &r);
+        float sc[N_ITEMS];
+        int64_t top[4];
+        size_t n_out = 99;
+        EXPECT(LSREC_E_MODEL_MISMATCH, lsrec_state_update, m, theirs, ID(3), LSREC_TS_UNKNOWN);
+        EXPECT(LSREC_E_MODEL_MISMATCH, lsrec_score, m, theirs, LSREC_NOW_LAST_EVENT, sc, N_ITEMS);
+        EXPECT(LSREC_E_MODEL_MISMATCH, lsrec_topk, other, mine, LSREC_NOW_LAST_EVENT, 4, 0, NULL, 0, top, NULL, &n_out);
+        CHECK(n_out == 99);
+        CHECK(state_is(theirs, blob, blen) && state_is(mine, mblob, mlen)); /* nothing changed */
+        /* moving a user between them is what lsrec_state_rebase is for */
+        OK(lsrec_state_rebase, m, theirs, &r, NULL);
+        lsrec_state_free(r);
+        free(blob);
+        free(mblob);
+        lsrec_state_free(theirs);
+        lsrec_state_free(mine);
+        lsrec_model_free(other);
+    }
+    free(f);
 }
 
 static void test_model_queries(const lsrec_model *m) {
@@ -540,6 +805,18 @@ static void test_unknown_items_and_times(const lsrec_model *m) {
     free(before);
     lsrec_state_free(s);
 
+    /* zero is a valid unix time (1970-01-01): as a first event, repeated, and before unknowns */
+    OK(lsrec_state_new, m, &s);
+    OK(lsrec_state_update, m, s, ID(30), 0);
+    OK(lsrec_state_update, m, s, ID(31), 0);
+    OK(lsrec_state_update, m, s, ID(32), LSREC_TS_UNKNOWN);
+    EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_update, m, s, ID(33), -2);
+    int64_t zi[3] = {ID(34), ID(35), ID(36)}, zt[3] = {0, LSREC_TS_UNKNOWN, 0};
+    OK(lsrec_state_update_many, m, s, zi, zt, 3);
+    CHECK(lsrec_state_n_events(s) == 6);
+    OK(lsrec_score, m, s, 0, f, N_ITEMS);
+    lsrec_state_free(s);
+
     /* update_many: the 3rd event is bad in different ways -> error, state unchanged */
     OK(lsrec_state_new, m, &s);
     OK(lsrec_state_update, m, s, ID(20), T0 + 50);
@@ -776,6 +1053,13 @@ static void test_state_blobs(const lsrec_model *m) {
     memcpy(bad, blob, len);
     bad[4] = 99;
     EXPECT(LSREC_E_VERSION, lsrec_state_deserialize, m, bad, len, &o);
+    put_u32le(bad + len - 4, crc32c(bad, len - 4)); /* ... with a CRC that matches too */
+    EXPECT(LSREC_E_VERSION, lsrec_state_deserialize, m, bad, len, &o);
+    memcpy(bad, blob, len);
+    bad[4] = 0;
+    put_u32le(bad + len - 4, crc32c(bad, len - 4));
+    EXPECT(LSREC_E_VERSION, lsrec_state_deserialize, m, bad, len, &o);
+    CHECK(o == NULL);
     memcpy(bad, blob, len);
     bad[12] ^= 0x01; /* fingerprint damaged: the CRC catches it first */
     EXPECT(LSREC_E_CHECKSUM, lsrec_state_deserialize, m, bad, len, &o);
@@ -788,6 +1072,13 @@ static void test_state_blobs(const lsrec_model *m) {
     bad[20] ^= 0x01;
     put_u32le(bad + len - 4, crc32c(bad, len - 4));
     EXPECT(LSREC_E_FORMAT, lsrec_state_deserialize, m, bad, len, &o);
+    /* an event count of 2^64 - 1 with a matching CRC (found by fuzzing: it was accepted and the
+     * next lsrec_state_update trapped on the overflow, killing the host) */
+    memcpy(bad, blob, len);
+    memset(bad + 28, 0xFF, 8);
+    put_u32le(bad + len - 4, crc32c(bad, len - 4));
+    EXPECT(LSREC_E_FORMAT, lsrec_state_deserialize, m, bad, len, &o);
+    CHECK(o == NULL && strstr(lsrec_last_error(), "event count") != NULL);
 
     /* every single-bit flip is refused */
     int refused = 1;
@@ -992,6 +1283,7 @@ int main(int argc, char **argv) {
 
     test_versions_and_statuses();
     test_model_files(path, file, len);
+    test_hostile_files(m, file, len);
     test_model_queries(m);
     test_null_arguments(m, path, file, len);
     test_k_and_buffers(m);
@@ -1001,6 +1293,7 @@ int main(int argc, char **argv) {
     test_threads(m);
     test_rebase_and_lifetime(m, file, len);
 
+    section_end();
     lsrec_model_free(m);
     free(file);
     int checks = atomic_load(&n_checks), failures = atomic_load(&n_failures);

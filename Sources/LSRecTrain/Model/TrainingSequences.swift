@@ -1,0 +1,55 @@
+import LSRecCore
+
+/// The training part of every user's history, flattened, with the time buckets precomputed
+/// exactly as the inference core computes them (`timeBucket`).
+///
+/// Leave-one-out: a user with n ≥ 3 events keeps events 1…n−2 for training (n−1 is the
+/// validation target, n the test target); shorter users are all training. Within the kept
+/// prefix of m events, contexts 1…m−1 predict events 2…m, so validation and test items are
+/// never targets (nor inputs).
+public struct TrainingSequences: Sendable {
+    /// Dense item index per kept event, users concatenated.
+    public private(set) var items: [Int32] = []
+    /// bucket(s_p − s_last) of each event as an LSTM input (`time.event_gap` row).
+    public private(set) var gapBucket: [UInt8] = []
+    /// For the context ending at event p: bucket(s_{p+1} − s_last(≤p)) (`time.request_gap` row).
+    /// Undefined (0) for the last kept event of a user.
+    public private(set) var requestBucket: [UInt8] = []
+    /// First flat index of each sequence.
+    public private(set) var start: [Int] = []
+    /// Kept events per sequence (m); the sequence yields m − 1 training targets.
+    public private(set) var length: [Int] = []
+    /// Index into `Dataset.users` of each sequence.
+    public private(set) var userIndex: [Int] = []
+
+    /// Builds the sequences of the first `maxUsers` users (all when nil). Users with fewer than
+    /// two kept events give no target and are skipped.
+    public init(dataset: Dataset, timeBuckets: Int, maxUsers: Int? = nil) {
+        let users = maxUsers.map { Array(dataset.users.prefix(max(0, $0))) } ?? dataset.users
+        for (u, user) in users.enumerated() {
+            let m = LeaveOneOut.trainingCount(user.items.count)
+            guard m >= 2 else { continue }
+            start.append(items.count); length.append(m); userIndex.append(u)
+            var last: Int64 = -1
+            for p in 0..<m {
+                let s = user.timestamps[p]
+                let gap: Int64? = (s >= 0 && last >= 0) ? s - last : nil
+                items.append(user.items[p])
+                gapBucket.append(UInt8(timeBucket(gap, buckets: timeBuckets)))
+                if s >= 0 { last = s }
+                if p + 1 < m {
+                    let next = user.timestamps[p + 1]
+                    let req: Int64? = (next >= 0 && last >= 0) ? next - last : nil
+                    requestBucket.append(UInt8(timeBucket(req, buckets: timeBuckets)))
+                } else {
+                    requestBucket.append(0)
+                }
+            }
+        }
+    }
+
+    /// Sequences held.
+    public var count: Int { start.count }
+    /// Training targets (events predicted) over all sequences.
+    public var targetCount: Int { length.reduce(0) { $0 + $1 - 1 } }
+}
