@@ -4,8 +4,12 @@ import XCTest
 
 /// The ML-1M measurement driver, skipped unless LSREC_SASREC_ML1M=1 (it trains for minutes):
 ///
-///     LSREC_SASREC_ML1M=1 nice swift test -c release --scratch-path .build-sasrec \
-///         --filter SASRecML1MTests
+///     swift build -c release -Xswiftc -enable-testing --scratch-path .build-sasrec --build-tests
+///     LSREC_SASREC_ML1M=1 nice .build-sasrec/release/lsrecPackageTests.xctest \
+///         LSRecTrainTests.SASRecML1MTests
+///
+/// (Release tests need -enable-testing for the other test files' @testable imports. Run the
+/// bundle directly: `nice swift test …` left the test process itself at nice 0.)
 ///
 /// Data: LSREC_ML1M (default /work/shared/data/ml-1m/ratings_complete_users.dat.gz, ml-1m-timed).
 /// Optional overrides of `SASRecConfig`: LSREC_SASREC_EPOCHS, _DIM, _FFN, _MAXLEN, _BLOCKS, _DROPOUT,
