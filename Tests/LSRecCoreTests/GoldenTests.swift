@@ -48,7 +48,7 @@ final class GoldenTests: XCTestCase {
 
     // ---- The fixed inputs ---------------------------------------------------------------------
 
-    static let modelFile = "tiny-random.lsrec"
+    static let modelFile = "golden-trained.lsrec"
     static let about = "lsrec golden case: feed `events` (item ids, unix times; -1 = LSREC_TS_UNKNOWN) "
         + "in order to a new state of `model` (relative to Tests/Fixtures) with lsrec_state_update "
         + "or lsrec_state_update_many; then lsrec_topk(now, k, exclude_seen) must give `ids` "
@@ -58,7 +58,7 @@ final class GoldenTests: XCTestCase {
         + "(LSREC_WRITE_FIXTURES=1 swift test --filter GoldenTests); do not edit by hand."
 
     /// 24 events on a model that holds the last L = 20: the ring wraps. Dense indices (the
-    /// fixture's ids are 1000 + 7 i); items repeat, also within the held window (explanations sum
+    /// golden model, Tests/Fixtures/golden-trained.lsrec, was trained by `lsrec train` on synthetic data); items repeat, also within the held window (explanations sum
     /// an item's occurrences); three unknown times; equal times.
     static let itemIndices = [3, 17, 42, 42, 101, 7, 250, 299, 0, 63, 128, 17, 5, 77, 190, 233, 12, 150, 42, 88,
                               271, 63, 160, 45]

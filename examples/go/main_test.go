@@ -59,24 +59,26 @@ func TestDefaultEvents(t *testing.T) {
 	}
 }
 
-func goldenEvents(t *testing.T) ([]int64, []int64, []int64) {
+// goldenEvents returns the golden case's model path, events and expected top-10 ids.
+func goldenEvents(t *testing.T) (string, []int64, []int64, []int64) {
 	data, err := os.ReadFile(filepath.Join(fixtures, "golden.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var g struct {
+		Model  string
 		Events struct{ Items, Times []int64 }
 		TopK   []struct{ IDs []int64 } `json:"topk"`
 	}
 	if err := json.Unmarshal(data, &g); err != nil {
 		t.Fatal(err)
 	}
-	return g.Events.Items, g.Events.Times, g.TopK[0].IDs
+	return filepath.Join(fixtures, g.Model), g.Events.Items, g.Events.Times, g.TopK[0].IDs
 }
 
 func TestGoldenEventsOnTheCommandLine(t *testing.T) {
-	items, times, want := goldenEvents(t)
-	args := []string{model}
+	goldenModel, items, times, want := goldenEvents(t)
+	args := []string{goldenModel}
 	for i := range items {
 		if times[i] == -1 {
 			args = append(args, fmt.Sprint(items[i]))
@@ -99,7 +101,7 @@ func TestGoldenEventsOnTheCommandLine(t *testing.T) {
 }
 
 func TestHistoryFileWithAnUnknownItem(t *testing.T) {
-	items, times, _ := goldenEvents(t)
+	_, items, times, _ := goldenEvents(t)
 	var b strings.Builder
 	b.WriteString("# item unix_ts\n")
 	for i := range items {
@@ -116,7 +118,7 @@ func TestHistoryFileWithAnUnknownItem(t *testing.T) {
 }
 
 func TestHistoryFileWithTitles(t *testing.T) {
-	items, times, _ := goldenEvents(t)
+	_, items, times, _ := goldenEvents(t)
 	dir := t.TempDir()
 	var history, titles strings.Builder
 	for i := range items {
