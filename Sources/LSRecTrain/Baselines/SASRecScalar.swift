@@ -30,7 +30,7 @@ extension Float: SASRecScalar {
     }
     /// Vectorised: the full softmax takes catalogue × positions exponentials per epoch.
     static func sasExpShiftSum(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
-        sasFastExpShiftSum(x, n, shift: shift)
+        fastExpShiftSum(x, n, shift: shift)  // Model/FastMath.swift, shared with the trainer
     }
     @inline(__always) static func sasExp(_ x: Float) -> Float { Foundation.expf(x) }
     @inline(__always) static func sasLog(_ x: Float) -> Float { Foundation.logf(x) }
@@ -54,52 +54,6 @@ extension Double: SASRecScalar {
     @inline(__always) static func sasExp(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) static func sasLog(_ x: Double) -> Double { Foundation.log(x) }
     @inline(__always) static func sasLog1p(_ x: Double) -> Double { Foundation.log1p(x) }
-}
-
-/// Single-precision exp of 8 lanes (Cephes-style minimax polynomial, relative error ≈ 2e-7).
-/// Inputs are clamped to [−87, 88] so 2^n stays a normal float; exp(−87) ≈ 1.6e-38 is 0 for a
-/// softmax. Rounding uses the 1.5·2^23 trick so no SIMD float→int conversion is needed (that
-/// conversion is scalarised on baseline x86-64).
-@inline(__always)
-private func sasExp8(_ v: SIMD8<Float>) -> SIMD8<Float> {
-    var x = v.replacing(with: SIMD8(repeating: -87), where: v .< -87)
-    x = x.replacing(with: SIMD8(repeating: 88), where: x .> 88)
-    let magic = SIMD8<Float>(repeating: 12_582_912) // 1.5 · 2^23
-    let t = x * 1.442_695_040_888_963_4 + magic      // round(x / ln 2) sits in t's low mantissa bits
-    let n = t - magic
-    x = x - n * 0.693_359_375                         // x − n·ln 2 in two steps (Cody–Waite)
-    x = x - n * -2.121_944_4e-4
-    var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
-    p = p * x + 1.398_199_950_7e-3
-    p = p * x + 8.333_451_907_3e-3
-    p = p * x + 4.166_579_589_4e-2
-    p = p * x + 1.666_666_545_9e-1
-    p = p * x + 5.000_000_120_1e-1
-    let y = p * (x * x) + x + 1
-    let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000
-    return y * unsafeBitCast((ni &+ 127) &<< 23, to: SIMD8<Float>.self)
-}
-
-/// x[i] = exp(x[i] − shift), returning the sum (8 lanes at a time; the sum's order is fixed).
-func sasFastExpShiftSum(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
-    let raw = UnsafeMutableRawPointer(x)
-    let sh = SIMD8<Float>(repeating: shift)
-    var acc = SIMD8<Float>(repeating: 0)
-    var i = 0
-    while i + 8 <= n {
-        let e = sasExp8(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - sh)
-        raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self)
-        acc += e
-        i += 8
-    }
-    var sum = acc.sum()
-    if i < n {
-        var tail = SIMD8<Float>(repeating: 0)
-        for j in 0..<(n - i) { tail[j] = x[i + j] - shift }
-        let r = sasExp8(tail)
-        for j in 0..<(n - i) { x[i + j] = r[j]; sum += r[j] }
-    }
-    return sum
 }
 
 /// A growable raw buffer for activations and scratch (pointers go straight to BLAS).
