@@ -18,3 +18,14 @@ func int64Array(_ p: UnsafePointer<Int64>?, _ n: Int, _ name: String) throws -> 
 func write<T>(_ values: [T], to p: UnsafeMutablePointer<T>) {
     for (i, v) in values.enumerated() { p[i] = v }
 }
+
+/// A caller's output buffer of `cap` entries that must hold `needed`: the non-NULL pointer, or
+/// INVALID_ARGUMENT for NULL, BUFFER_TOO_SMALL ("cap = …, <holds>") when short.
+func outputBuffer<T>(_ p: UnsafeMutablePointer<T>?, _ name: String, cap: UInt, needed: Int,
+                     holds: String) throws -> UnsafeMutablePointer<T> {
+    guard let p else { throw nullArgument(name) }
+    guard try size(cap, "cap") >= needed else {
+        throw LSRecError(.bufferTooSmall, "cap = \(cap), \(holds)")
+    }
+    return p
+}

@@ -88,11 +88,8 @@ public func lsrec_model_dim(_ handle: OpaquePointer?) -> Int32 {
 public func lsrec_model_item_ids(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?, _ cap: UInt) -> Int32 {
     guarded("lsrec_model_item_ids") {
         let model = try modelBox(handle).model
-        guard let out else { throw nullArgument("out") }
-        guard try size(cap, "cap") >= model.nItems else {
-            throw LSRecError(.bufferTooSmall, "cap = \(cap), the model has \(model.nItems) items")
-        }
-        write(model.itemIDs, to: out)
+        let dst = try outputBuffer(out, "out", cap: cap, needed: model.nItems, holds: "the model has \(model.nItems) items")
+        write(model.itemIDs, to: dst)
     }
 }
 

@@ -8,11 +8,8 @@ public func lsrec_score(_ model: OpaquePointer?, _ state: OpaquePointer?, _ now:
         let m = try modelBox(model).model
         let s = try stateBox(state).state
         let time = try requestTime(now)
-        guard let out else { throw nullArgument("out") }
-        guard try size(cap, "cap") >= m.nItems else {
-            throw LSRecError(.bufferTooSmall, "cap = \(cap), the model has \(m.nItems) items")
-        }
-        write(try m.scores(s, now: time), to: out)
+        let dst = try outputBuffer(out, "out", cap: cap, needed: m.nItems, holds: "the model has \(m.nItems) items")
+        write(try m.scores(s, now: time), to: dst)
     }
 }
 
@@ -115,10 +112,7 @@ public func lsrec_user_vector(_ model: OpaquePointer?, _ state: OpaquePointer?, 
         let m = try modelBox(model).model
         let s = try stateBox(state).state
         let time = try requestTime(now)
-        guard let out else { throw nullArgument("out") }
-        guard try size(cap, "cap") >= m.dim else {
-            throw LSRecError(.bufferTooSmall, "cap = \(cap), the user vector has \(m.dim) floats")
-        }
-        write(try m.userVector(s, now: time), to: out)
+        let dst = try outputBuffer(out, "out", cap: cap, needed: m.dim, holds: "the user vector has \(m.dim) floats")
+        write(try m.userVector(s, now: time), to: dst)
     }
 }

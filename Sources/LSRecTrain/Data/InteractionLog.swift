@@ -79,10 +79,7 @@ public func loadInteractionLog(path: String, itemTextPath: String? = nil) throws
     let name = path.split(separator: "/").last.map(String.init) ?? path
     var data = table.makeDataset(description: "", stats: &stats)
     if let itemTextPath {
-        let found = data.attachItemText(try loadItemText(path: itemTextPath))
-        stats.files.append(itemTextPath)
-        stats.itemsWithText = found
-        stats.itemsWithoutText = data.nItems - found
+        data.attachItemText(try loadItemText(path: itemTextPath), from: itemTextPath, stats: &stats)
     }
     data.description = "\(name) (\(stats.format)): \(stats.users) users, \(stats.items) items, \(stats.eventsKept) events"
     stats.seconds = seconds(clock.now - start)

@@ -82,4 +82,12 @@ extension Dataset {
         }
         return found
     }
+
+    /// Attaches the texts read from `path` and records the file and its coverage in `stats`.
+    mutating func attachItemText(_ texts: [Int64: String], from path: String, stats: inout LoadStats) {
+        let found = attachItemText(texts)
+        stats.files.append(path)
+        stats.itemsWithText = found
+        stats.itemsWithoutText = nItems - found
+    }
 }

@@ -60,8 +60,5 @@ public func loadDataset(path: String, options: LoadOptions = LoadOptions()) thro
 }
 
 private func attach(_ textPath: String, to loaded: inout LoadedDataset) throws {
-    let found = loaded.dataset.attachItemText(try loadItemText(path: textPath))
-    loaded.stats.files.append(textPath)
-    loaded.stats.itemsWithText = found
-    loaded.stats.itemsWithoutText = loaded.dataset.nItems - found
+    loaded.dataset.attachItemText(try loadItemText(path: textPath), from: textPath, stats: &loaded.stats)
 }

@@ -46,10 +46,7 @@ private func loadMovieLens(path: String, layout: LogLayout, format: String,
     guard table.count > 0 else { throw DataLoadError.noEvents(path: path) }
     var data = table.makeDataset(description: "", stats: &stats)
     if let moviesPath {
-        let found = data.attachItemText(try loadMovieLensItemText(path: moviesPath))
-        stats.files.append(moviesPath)
-        stats.itemsWithText = found
-        stats.itemsWithoutText = data.nItems - found
+        data.attachItemText(try loadMovieLensItemText(path: moviesPath), from: moviesPath, stats: &stats)
     }
     data.description = "MovieLens-1M \(format): \(stats.users) users, \(stats.items) items, \(stats.eventsKept) events"
     stats.seconds = seconds(clock.now - start)
