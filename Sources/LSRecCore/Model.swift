@@ -28,6 +28,10 @@ public final class Model: @unchecked Sendable {
     let gateW: [Float]         // [d, 2d+t]
     let gateBias: [Float]      // [d]
     let outW: [Float]          // [d, d]
+    /// Text projection P [d, k] (empty when k = 0); kept so items added after training can be projected.
+    let textProj: [Float]
+    /// Bias given to an item that was not trained (NewItem.swift): the median trained item bias.
+    public let newItemBias: Float
 
     /// Parses, verifies (every checksum) and loads a weight file held in memory.
     public convenience init(bytes: [UInt8]) throws {
@@ -87,9 +91,10 @@ public final class Model: @unchecked Sendable {
         indexOfID = index
 
         var x = try load("item.embedding", [n, d])
+        var proj: [Float] = []
         if k > 0 {
             let text = try load("item.text", [n, k])
-            let proj = try load("item.text_proj", [d, k])
+            proj = try load("item.text_proj", [d, k])
             // X += T · Pᵀ  ([N,k] × [k,d])
             BLAS.gemm(transA: false, transB: true, m: n, n: d, k: k, alpha: 1, text, proj, beta: 1, &x)
             guard x.allSatisfy({ $0.isFinite }) else {
@@ -99,7 +104,9 @@ public final class Model: @unchecked Sendable {
             throw LSRecError(.format, "tensor 'item.text' present but metadata 'lsrec.text_dim' is 0")
         }
         items = x
+        textProj = proj
         itemBias = try load("item.bias", [n])
+        newItemBias = Model.median(itemBias)
         eventGap = try load("time.event_gap", [b, t])
         requestGap = try load("time.request_gap", [b, t])
         lstmWx = try load("lstm.w_x", [4 * d, d + t])
