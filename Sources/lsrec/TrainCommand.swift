@@ -106,6 +106,7 @@ struct TrainCommand: ParsableCommand {
             let cache = textCache ?? out + ".textcache"
             let start = Date()
             let tty = isatty(1) != 0
+            setBLASThreads(1)   // fixed chunks on one BLAS thread: the same bits on every run
             text = try ItemTextFeatures.make(.embedder(encoder, cachePath: cache, batch: 32, progress: { done, total in
                 guard !quiet else { return }
                 let el = Date().timeIntervalSince(start)
