@@ -61,6 +61,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Cold-start protocol: hold out this fraction of items entirely from training (0 = none).")
     var coldItems = TrainConfig().coldFraction
     @Option(help: "Seed of the held-out item draw (independent of --seed).") var coldSeed: UInt64 = TrainConfig().coldSeed
+    @Option(help: "Item-ID dropout: per window, drop each item's learned embedding with this probability so the text projection learns to stand alone (cold start; needs text).")
+    var idDropout = TrainConfig().idDropout
     @Option(help: "Width of the time-gap embeddings.") var timeDim = TrainConfig().timeDim
     @Option(help: "Rows of the time-gap tables.") var timeBuckets = TrainConfig().timeBuckets
     @Option(help: "Early-stopping patience (epochs without a better validation NDCG@10).") var patience = TrainConfig().patience
@@ -83,7 +85,7 @@ struct TrainCommand: ParsableCommand {
         c.negatives = negatives; c.textDim = textDim; c.timeDim = timeDim; c.timeBuckets = timeBuckets
         c.patience = patience; c.clipNorm = clip; c.weightDecay = weightDecay; c.validationUsers = valUsers
         c.dropoutInput = dropoutInput; c.dropoutOutput = dropoutOutput
-        c.coldFraction = coldItems; c.coldSeed = coldSeed
+        c.coldFraction = coldItems; c.coldSeed = coldSeed; c.idDropout = idDropout
         func say(_ s: String) { if !quiet { print(s); fflush(stdout) } }
         var encoder: TextEmbedder?
         if let textEncoder {

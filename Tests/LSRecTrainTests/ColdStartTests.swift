@@ -162,26 +162,56 @@ final class ColdStartTests: XCTestCase {
     /// gradient check's tiny model and windows built with the cold items removed: the analytic
     /// gradient matches, and cold rows of E and b get exactly 0.
     func testMaskedSoftmaxGradient() {
+        let g = fdCheck(cold: [0, 4], dropped: [])
+        let shape = GradientCheckTests.tinyShape(.gate), layout = ParameterLayout(shape)
+        for grad in g {
+            for c in [0, 4] {
+                for j in 0..<shape.dim { XCTAssertEqual(grad[layout.offsets[ParamID.itemEmbedding.rawValue] + c * shape.dim + j], 0) }
+                XCTAssertEqual(grad[layout.offsets[ParamID.itemBias.rawValue] + c], 0)
+            }
+        }
+    }
+
+    /// Item-ID dropout: with a fixed set of dropped items the analytic gradient still matches
+    /// finite differences; dropped items' E rows get exactly 0 while P keeps a gradient.
+    func testItemDropoutGradient() {
+        let g = fdCheck(cold: [], dropped: [2, 5])
+        let shape = GradientCheckTests.tinyShape(.gate), layout = ParameterLayout(shape)
+        for grad in g {
+            for c in [2, 5] {
+                for j in 0..<shape.dim { XCTAssertEqual(grad[layout.offsets[ParamID.itemEmbedding.rawValue] + c * shape.dim + j], 0) }
+            }
+            XCTAssertTrue(grad[layout.range(.textProj)].contains { $0 != 0 })
+        }
+        // Items 2 and 5 are targets and inputs of these windows, so dropping them matters.
+        XCTAssertTrue(TrainingSequences(dataset: GradientCheckTests.tinyDataset(), timeBuckets: 6).items.contains(5))
+    }
+
+    /// Runs the central-difference check over the tiny windows; returns each window's analytic gradient.
+    func fdCheck(cold coldItems: [Int32], dropped: [Int32], file: StaticString = #filePath, line: UInt = #line) -> [[Double]] {
         let shape = GradientCheckTests.tinyShape(.gate)
         let params = GradientCheckTests.randomParams(shape, seed: 42)
-        let cold = ColdItems(nItems: 7, indices: [0, 4])
+        let cold = ColdItems(nItems: 7, indices: coldItems)
         let seqs = TrainingSequences(dataset: GradientCheckTests.tinyDataset(), timeBuckets: 6, cold: cold)
         var rng = SeededGenerator(seed: 9)
         var sched = LaneScheduler(sequences: seqs, lanes: 2, order: Array(0..<seqs.count), rng: &rng)
         var wins: [WindowBatch] = []
         var b = WindowBatch(lanes: 2, steps: 3, history: 3)
         while sched.next(into: &b) { wins.append(b) }
-        XCTAssertFalse(wins.isEmpty)
+        XCTAssertFalse(wins.isEmpty, file: file, line: line)
         let net = Network<Double>(shape: shape, lanes: 2, steps: 3, threads: 2, loss: .full, blockRows: 2)
         net.maskedItems = cold.indices
+        net.droppedItems = dropped
         net.resetCarry()
         let eps = GradientCheckTests.eps
         var worst = 0.0
+        var grads: [[Double]] = []
         for batch in wins {
             let (_, targets) = net.forward(batch, params)
-            XCTAssertGreaterThan(targets, 0)
+            XCTAssertGreaterThan(targets, 0, file: file, line: line)
             net.backward(params)
             let analytic = net.grad
+            grads.append(analytic)
             var p = params
             for i in p.values.indices {
                 let orig = p.values[i]
@@ -193,16 +223,13 @@ final class ColdStartTests: XCTestCase {
                 let numeric = (lp / Double(np) - lm / Double(nm)) / (2 * eps)
                 let err = abs(analytic[i] - numeric) / max(abs(analytic[i]) + abs(numeric), 1e-3)
                 worst = max(worst, err)
-                XCTAssertLessThanOrEqual(err, GradientCheckTests.tolerance, "parameter \(i): analytic \(analytic[i]) numeric \(numeric)")
-            }
-            let eOff = p.layout.offsets[ParamID.itemEmbedding.rawValue], bOff = p.layout.offsets[ParamID.itemBias.rawValue]
-            for c in cold.indices.map(Int.init) {
-                for j in 0..<shape.dim { XCTAssertEqual(analytic[eOff + c * shape.dim + j], 0) }
-                XCTAssertEqual(analytic[bOff + c], 0)
+                XCTAssertLessThanOrEqual(err, GradientCheckTests.tolerance,
+                                         "parameter \(i): analytic \(analytic[i]) numeric \(numeric)", file: file, line: line)
             }
             net.forward(batch, params)
             net.commitCarry()
         }
-        print("masked softmax gradient check: max relative error \(worst)")
+        print("gradient check cold \(coldItems) dropped \(dropped): max relative error \(worst)")
+        return grads
     }
 }

@@ -56,6 +56,10 @@ public final class Network<T: TrainScalar> {
     /// gradient reaching their embedding and bias through the loss, is exactly 0. They must never
     /// be targets. (Sampled softmax: the trainer gives them zero proposal weight instead.)
     public var maskedItems: [Int32] = []
+    /// Item-ID dropout (`TrainConfig.idDropout`): items whose learned embedding E row is left out
+    /// of the item matrix for the current window, X_i = P·t_i, so the text projection has to carry
+    /// them alone — exactly the situation of a cold item. Their E rows get no gradient that window.
+    public var droppedItems: [Int32] = []
 
     /// - Parameters:
     ///   - negatives: negatives per window for `.sampled` (ignored for `.full`).
@@ -131,7 +135,12 @@ public final class Network<T: TrainScalar> {
     }
 
     /// Turns dropout off (e.g. before scoring with the trainer's own forward).
-    public func disableDropout() { dropoutOn = false }
+    public func disableDropout() { dropoutOn = false; droppedItems = [] }
+
+    /// Draws the items whose ID embedding is dropped in the next window (each with probability p).
+    public func sampleItemDropout<G: RandomNumberGenerator>(_ p: Double, rng: inout G) {
+        droppedItems = (0..<n).compactMap { rng.unitDouble() < p ? Int32($0) : nil }
+    }
 
     /// Sets the shared negatives of the next window (`.sampled` only).
     public func setNegatives(_ items: [Int32]) { negatives = items }
@@ -175,6 +184,8 @@ public final class Network<T: TrainScalar> {
                     if k > 0 {
                         T.gemm(true, false, d, k, n, 1, G[.itemEmbedding], d, tv.baseAddress!, k, 1, G[.textProj], k)
                     }
+                    // Dropped ID embeddings were not part of X: dE row = 0 (after dP used the full dX).
+                    for i in droppedItems { (G[.itemEmbedding] + Int(i) * d).update(repeating: 0, count: d) }
                 }
             }
         }
@@ -183,6 +194,7 @@ public final class Network<T: TrainScalar> {
     /// X = E + T·Pᵀ.
     func buildItemMatrix(_ P: TensorPointers<T>, _ text: UnsafePointer<T>) {
         X.p.update(from: P[.itemEmbedding], count: n * d)
+        for i in droppedItems { (X.p + Int(i) * d).update(repeating: 0, count: d) }
         if k > 0 { T.gemm(false, true, n, d, k, 1, text, k, P[.textProj], k, 1, X.p, d) }
     }
 

@@ -66,6 +66,10 @@ public struct TrainConfig: Sendable, Equatable {
     public var coldFraction = 0.0
     /// Seed of the held-out item draw (independent of `seed`).
     public var coldSeed: UInt64 = 1
+    /// Item-ID dropout: per training window, each item's learned embedding E row is left out with
+    /// this probability (its vector is then P·t alone), teaching the text projection to stand in
+    /// for items without an embedding (cold start). 0 = off; needs text (textDim > 0).
+    public var idDropout = 0.0
 
     public init() {}
 
@@ -86,6 +90,7 @@ public struct TrainConfig: Sendable, Equatable {
         try need(threads >= 1, "threads must be ≥ 1")
         try need(negatives >= 1, "negatives must be ≥ 1")
         try need(coldFraction >= 0 && coldFraction < 1, "cold-item fraction must be in [0, 1)")
+        try need(idDropout >= 0 && idDropout < 1, "item-ID dropout must be in [0, 1)")
         try need(dropoutInput >= 0 && dropoutInput < 1 && dropoutOutput >= 0 && dropoutOutput < 1,
                  "dropout rates must be in [0, 1)")
     }

@@ -116,6 +116,8 @@ public final class Trainer {
                 network.setNegatives((0..<config.negatives).map { _ in Int32(proposal.sample(&rng)) })
             }
             network.sampleDropout(input: config.dropoutInput, output: config.dropoutOutput, rng: &rng)
+            // Drawn only when on, so runs without it keep their random stream (and bytes).
+            if config.idDropout > 0 && config.textDim > 0 { network.sampleItemDropout(config.idDropout, rng: &rng) }
             let (sum, n) = network.forward(batch, params)
             if n > 0 {
                 network.backward(params)
@@ -215,6 +217,7 @@ public final class Trainer {
         if config.loss == .sampled { m.append(("train.negatives", .int(Int64(config.negatives)))) }
         if config.textDim > 0 { m.append(("train.text_features", .string(textDescription))) }
         m += coldMetadata
+        if config.idDropout > 0 { m.append(("train.id_dropout", .float(config.idDropout))) }
         m.append(("train.best_epoch", .int(Int64(bestEpoch))))
         m.append(("train.best_val_ndcg10", .float(max(bestNDCG, 0))))
         m.append(("train.best_val_hr10", .float(bestHR)))
