@@ -18,6 +18,9 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         guard let sp = EvalSplit(rawValue: split) else { throw ValidationError("--split must be test or validation") }
+        // Users are spread over --threads workers; a multi-threaded BLAS inside each small product
+        // only spin-waits (on a loaded machine an evaluation took 20+ minutes instead of ~1).
+        setBLASThreads(1)
         let m: Model
         do { m = try Model(path: model) } catch let e as LSRecError { throw ValidationError("\(model): \(e)") }
         let loaded = try dataOptions.load()
