@@ -14,6 +14,7 @@
 #   make cli          the `lsrec` command-line tool                           -> build/bin/lsrec
 #   make demo         the main job (README): train, evaluate, recommend through the C API
 #   make bench        C API latency table on MODEL (default: the fixture)
+#   make bench-encoder  text-encoder titles/s (one core, batch 1/8/32/128) on MOVIES (ML-1M movies.dat)
 #   make stress       8 threads x 50k requests on one model == single-threaded (STRESS_THREADS,
 #                     STRESS_REQUESTS); test-c runs 8 x 2000
 #   make sanitize     the Swift tests under ASan and TSan, the C tests under ASan+UBSan and TSan
@@ -95,7 +96,7 @@ ENCODER_ENV  = LSREC_ENCODER=$(abspath $(ENCODER)) LSREC_MINILM_DIR=$(MINILM_DIR
 SANITIZE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: all lib lib-static examples encoder test test-c test-python test-go test-install swift-test install clean \
-        distclean cli demo bench stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
+        distclean cli demo bench bench-encoder stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
         sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness
 .DELETE_ON_ERROR:
 
@@ -229,6 +230,15 @@ $(BIN_DIR)/bench: bench/bench.c $(C_HEADERS) lib-static
 
 bench: $(BIN_DIR)/bench
 	$(BIN_DIR)/bench $(MODEL) 7
+
+# Text-encoder throughput (titles/s, one core) on the MovieLens-1M titles (MOVIES).
+MOVIES ?= /work/shared/data/ml-1m/movies.dat
+$(BIN_DIR)/encoder_bench: bench/encoder_bench.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+bench-encoder: $(BIN_DIR)/encoder_bench encoder
+	OPENBLAS_NUM_THREADS=1 $(BIN_DIR)/encoder_bench $(ENCODER) $(ENCODER_F16) $(MOVIES)
 
 # ---- Reliability: stress, sanitizers, fuzzing, trainer robustness (docs/RELIABILITY.md) -------
 

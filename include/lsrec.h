@@ -11,6 +11,9 @@
  *                weights alive (reference-counted), so freeing the model handle while states exist
  *                is safe: those states can still be serialised, rebased onto a new model and
  *                freed. The freed lsrec_model pointer itself must not be used again.
+ *   lsrec_encoder The text encoder (all-MiniLM-L6-v2) loaded from an encoder .lsrec file: text in,
+ *                L2-normalised embedding out. Immutable after load, shared by any number of threads
+ *                (section "Text encoder").
  *
  * Conventions
  *   - Every function that can fail returns an lsrec_status (0 = LSREC_OK). On failure nothing is

@@ -12,13 +12,13 @@ public struct BertConfig: Sendable, Equatable {
     public var maxPositions: Int
     /// Tokenizer length limit including [CLS] and [SEP] (≤ maxPositions).
     public var maxTokens: Int
-    public var layerNormEps: Float
+    public var layerNormEps: Double
     /// Lowercase and strip accents in the tokenizer.
     public var lowercase: Bool
     public var maxInputCharsPerWord: Int
 
     public init(vocabSize: Int, hidden: Int, layers: Int, heads: Int, intermediate: Int,
-                maxPositions: Int, maxTokens: Int, layerNormEps: Float = 1e-12, lowercase: Bool = true,
+                maxPositions: Int, maxTokens: Int, layerNormEps: Double = 1e-12, lowercase: Bool = true,
                 maxInputCharsPerWord: Int = 100) {
         self.vocabSize = vocabSize
         self.hidden = hidden

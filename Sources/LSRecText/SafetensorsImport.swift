@@ -20,8 +20,8 @@ public enum SentenceTransformerImport {
         if case .string(let pos)? = config["position_embedding_type"], pos != "absolute" {
             throw LSRecError(.format, "config.json: position_embedding_type '\(pos)' is not supported")
         }
-        var eps: Float = 1e-12
-        if case .number(let e, _)? = config["layer_norm_eps"] { eps = Float(e) }
+        var eps = 1e-12
+        if case .number(let e, _)? = config["layer_norm_eps"] { eps = e }
 
         var lowercase = true
         if let tc = try optionalJSON(dir + "/tokenizer_config.json"), case .bool(let b)? = tc["do_lower_case"] {

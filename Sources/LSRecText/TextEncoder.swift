@@ -182,7 +182,7 @@ struct BertModel: Sendable {
     /// Row-wise LayerNorm in place: (x - mean) / sqrt(var + eps) · weight + bias (biased variance).
     private func layerNorm(_ x: inout [Float], rows: Int, _ weight: [Float], _ bias: [Float]) {
         let H = c.hidden
-        let eps = c.layerNormEps
+        let eps = Float(c.layerNormEps)
         for r in 0 ..< rows {
             let o = r * H
             var mean: Float = 0
