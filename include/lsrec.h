@@ -202,7 +202,7 @@ typedef struct lsrec_encoder lsrec_encoder;
 /** Loads an encoder .lsrec file (checksums verified). path must be a regular file (else LSREC_E_IO).
  *  A recommender model file gives LSREC_E_FORMAT ("this is a recommender model file ..."); damaged
  *  files give the statuses of lsrec_model_load. On success *out owns a new encoder (free with
- *  lsrec_encoder_free); on failure *out is set to NULL. Takes about 0.1-0.5 s and ~90 MB of memory
+ *  lsrec_encoder_free); on failure *out is set to NULL. Takes under a second and ~90 MB of memory
  *  (f16 files are half the size on disk and widened to f32 in memory). */
 lsrec_status lsrec_encoder_load(const char *path, lsrec_encoder **out);
 /** Frees an encoder. NULL is a no-op. */

@@ -8,9 +8,11 @@ import LSRecFormat
 public struct SafetensorsFile: Sendable {
     /// One tensor of the header.
     public struct Entry: Sendable, Equatable {
+        /// Tensor name.
         public let name: String
         /// The safetensors dtype string ("F32", "F16", "I64", ...).
         public let dtype: String
+        /// Dimensions (row-major).
         public let shape: [Int]
         /// Byte range inside the data buffer (relative to its start).
         public let begin: Int
