@@ -12,6 +12,7 @@
 #   make cli          the `lsrec` command-line tool                           -> build/bin/lsrec
 #   make demo         the main job (README): train, evaluate, recommend through the C API
 #   make bench        C API latency table on MODEL (default: the fixture)
+#   make bench-catalog  latency of the catalogue calls (lsrec_catalog_*) on MODEL (needs text)
 #   make stress       8 threads x 50k requests on one model == single-threaded (STRESS_THREADS,
 #                     STRESS_REQUESTS); test-c runs 8 x 2000
 #   make sanitize     the Swift tests under ASan and TSan, the C tests under ASan+UBSan and TSan
@@ -86,7 +87,7 @@ CATALOG_TEST_ASAN := $(BIN_DIR)/catalog_test_asan
 SANITIZE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: all lib lib-static examples test test-c test-python test-go test-install swift-test install clean \
-        distclean cli demo bench stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
+        distclean cli demo bench bench-catalog stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
         sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness
 .DELETE_ON_ERROR:
 
@@ -216,6 +217,15 @@ $(BIN_DIR)/bench: bench/bench.c $(C_HEADERS) lib-static
 
 bench: $(BIN_DIR)/bench
 	$(BIN_DIR)/bench $(MODEL) 7
+
+# Latency of the catalogue calls (items added after training) on a model with text embeddings
+# (default: the fixture; `make bench-catalog MODEL=...`).
+$(BIN_DIR)/catalog_bench: bench/catalog_bench.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+bench-catalog: $(BIN_DIR)/catalog_bench
+	$(BIN_DIR)/catalog_bench $(MODEL) 7
 
 # ---- Reliability: stress, sanitizers, fuzzing, trainer robustness (docs/RELIABILITY.md) -------
 
