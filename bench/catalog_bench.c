@@ -80,8 +80,7 @@ typedef struct {
 } churn_arg;
 
 /* Adds then removes one item (ids 9e15 + i) every millisecond (2000 changes/s, far above a real
- * catalogue's rate) until told to stop. Each change made while a reader holds a snapshot copies
- * the added items' arrays (copy-on-write), so this measures that cost as readers feel it. */
+ * catalogue's rate) until told to stop: what readers feel of the writer-preferring lock. */
 static void *churn(void *p) {
     churn_arg *a = p;
     float *t = malloc(text_dim * sizeof *t);

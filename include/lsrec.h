@@ -209,12 +209,13 @@ lsrec_status lsrec_user_vector(const lsrec_model *model, const lsrec_state *stat
  *
  * Threads: one catalogue may be used by any number of threads at once, readers (_topk,
  * _score_items, _explain, _item_ids, _n_items, _contains, _item_vector, _state_update) and
- * writers (_add_item, _remove_item, _restore_item) alike. Internally a read-write lock guards
- * copy-on-write snapshots: a read call takes an O(1) snapshot and computes without holding the
- * lock, so it sees the catalogue as it was at one instant and never a half-made change; writers
- * are serialised. Two reads in a row may see different catalogues if a writer ran in between.
- * States keep their own rule (one thread at a time per state). Do not free a catalogue while
- * another thread is using it. */
+ * writers (_add_item, _remove_item, _restore_item) alike. A read-write lock (writer-preferring)
+ * guards it: reads run in parallel, each on one consistent catalogue (never a half-made change);
+ * a write waits for the reads in progress and is short (O(d) for an add, O(1) to remove or restore
+ * a model item, O(added items * d) to remove an added item); reads arriving meanwhile wait for it.
+ * Two reads in a row may see different catalogues if a writer ran in between. States keep their
+ * own rule (one thread at a time per state). Do not free a catalogue while another thread is
+ * using it. */
 typedef struct lsrec_catalog lsrec_catalog;
 
 /** A new catalogue holding exactly model's items. Free with lsrec_catalog_free. */

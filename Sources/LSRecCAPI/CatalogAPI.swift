@@ -6,12 +6,13 @@ import Glibc
 
 /// The box behind an lsrec_catalog handle: a `Catalog` value guarded by a pthread rwlock.
 ///
-/// Concurrency (copy-on-write snapshots): a reader takes the read lock only to copy the value (an
-/// O(1) snapshot — a few reference-count increments), then scores, ranks or explains on its copy
-/// without any lock. A writer validates and projects its input first, then holds the write lock
-/// for the change itself; if readers still hold snapshots, the changed arrays are copied
-/// (copy-on-write), so a snapshot never sees a half-made change. Each read call therefore sees
-/// the catalogue as it was at one instant between writes.
+/// Concurrency: a read call (top-k, scores, explain, ids) holds the read lock while it computes,
+/// so it sees one consistent catalogue, and any number of reads run in parallel. A change holds
+/// the write lock and edits the arrays in place (no copy: no reader holds them meanwhile); the
+/// O(d·k) projection of an added item's text runs under the read lock first. The lock prefers
+/// writers, so a stream of readers cannot starve a writer: a change waits for the reads in
+/// progress, and reads that arrive meanwhile wait for the change (which is O(d) for an add,
+/// O(1) to hide or restore a model item, O(added items · d) to drop an added item).
 final class CatalogBox {
     static let liveTag: UInt64 = 0x4C53_5245_4343_4154  // "LSRECCAT"
     var tag = liveTag  // first stored property (see `tag(of:)` in Handles.swift)
@@ -23,7 +24,12 @@ final class CatalogBox {
 
     init(_ catalog: Catalog) throws {
         lock = .allocate(capacity: 1)
-        guard pthread_rwlock_init(lock, nil) == 0 else {
+        var attr = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attr)
+        defer { pthread_rwlockattr_destroy(&attr) }
+        // glibc's default prefers readers: with reads always in flight a writer would wait forever.
+        pthread_rwlockattr_setkind_np(&attr, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        guard pthread_rwlock_init(lock, &attr) == 0 else {
             lock.deallocate()
             throw LSRecError(.outOfMemory, "cannot create the catalogue's lock")
         }
@@ -36,11 +42,11 @@ final class CatalogBox {
         lock.deallocate()
     }
 
-    /// The catalogue as it is now (an O(1) copy-on-write snapshot).
-    func snapshot() -> Catalog {
+    /// Runs a read-only computation on the catalogue under the read lock.
+    func read<T>(_ body: (Catalog) throws -> T) rethrows -> T {
         pthread_rwlock_rdlock(lock)
         defer { pthread_rwlock_unlock(lock) }
-        return catalog
+        return try body(catalog)
     }
 
     /// Runs a change under the write lock; a thrown error leaves the catalogue as it was
@@ -86,19 +92,19 @@ public func lsrec_catalog_free(_ handle: OpaquePointer?) {
 @_cdecl("lsrec_catalog_n_items")
 public func lsrec_catalog_n_items(_ handle: OpaquePointer?) -> Int64 {
     guard let box = try? catalogBox(handle) else { return -1 }
-    return Int64(box.snapshot().count)
+    return Int64(box.read { $0.count })
 }
 
 @_cdecl("lsrec_catalog_item_ids")
 public func lsrec_catalog_item_ids(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<Int64>?, _ cap: UInt,
                                    _ nOut: UnsafeMutablePointer<UInt>?) -> Int32 {
     guarded("lsrec_catalog_item_ids") {
-        let cat = try catalogBox(handle).snapshot()
+        let ids = try catalogBox(handle).read { $0.itemIDs }
         // The count is reported even when the buffer is short: another thread may have added
         // items since the caller asked lsrec_catalog_n_items.
-        nOut?.pointee = UInt(cat.count)
-        let dst = try outputBuffer(out, "out", cap: cap, needed: cat.count, holds: "the catalogue has \(cat.count) items")
-        write(cat.itemIDs, to: dst)
+        nOut?.pointee = UInt(ids.count)
+        let dst = try outputBuffer(out, "out", cap: cap, needed: ids.count, holds: "the catalogue has \(ids.count) items")
+        write(ids, to: dst)
     }
 }
 
@@ -117,8 +123,8 @@ public func lsrec_catalog_add_item(_ handle: OpaquePointer?, _ item: Int64, _ te
         }
         guard let text else { throw nullArgument("text_vec") }
         let values = Array(UnsafeBufferPointer(start: text, count: n))
-        // Projection outside the lock; the id is checked under it (another writer may race).
-        let made = try box.snapshot().newItem(text: values)
+        // Projection under the read lock; the id is checked under the write lock (another writer may race).
+        let made = try box.read { try $0.newItem(text: values) }
         try box.write { try $0.add(id: item, newItem: made) }
     }
 }
@@ -140,17 +146,17 @@ public func lsrec_catalog_restore_item(_ handle: OpaquePointer?, _ item: Int64) 
 @_cdecl("lsrec_catalog_contains")
 public func lsrec_catalog_contains(_ handle: OpaquePointer?, _ item: Int64) -> Int32 {
     guard let box = try? catalogBox(handle) else { return -1 }
-    return box.snapshot().contains(item) ? 1 : 0
+    return box.read { $0.contains(item) } ? 1 : 0
 }
 
 @_cdecl("lsrec_catalog_item_vector")
 public func lsrec_catalog_item_vector(_ handle: OpaquePointer?, _ item: Int64, _ out: UnsafeMutablePointer<Float>?,
                                       _ cap: UInt, _ bias: UnsafeMutablePointer<Float>?) -> Int32 {
     guarded("lsrec_catalog_item_vector") {
-        let cat = try catalogBox(handle).snapshot()
-        let d = cat.model.dim
+        let box = try catalogBox(handle)
+        let d = box.model.dim
         let dst = try outputBuffer(out, "out", cap: cap, needed: d, holds: "an item vector has \(d) floats")
-        let (v, b) = try cat.vector(ofItem: item)
+        let (v, b) = try box.read { try $0.vector(ofItem: item) }
         write(v, to: dst)
         bias?.pointee = b
     }
@@ -161,13 +167,13 @@ public func lsrec_catalog_score_items(_ handle: OpaquePointer?, _ state: OpaqueP
                                       _ items: UnsafePointer<Int64>?, _ n: UInt,
                                       _ out: UnsafeMutablePointer<Float>?) -> Int32 {
     guarded("lsrec_catalog_score_items") {
-        let cat = try catalogBox(handle).snapshot()
+        let box = try catalogBox(handle)
         let s = try stateBox(state).state
         let time = try requestTime(now)
         let ids = try int64Array(items, try size(n, "n"), "items")
         guard !ids.isEmpty else { return }
         guard let out else { throw nullArgument("out") }
-        write(try cat.scores(s, now: time, itemIDs: ids), to: out)
+        write(try box.read { try $0.scores(s, now: time, itemIDs: ids) }, to: out)
     }
 }
 
@@ -177,7 +183,7 @@ public func lsrec_catalog_topk(_ handle: OpaquePointer?, _ state: OpaquePointer?
                                _ outItems: UnsafeMutablePointer<Int64>?, _ outScores: UnsafeMutablePointer<Float>?,
                                _ nOut: UnsafeMutablePointer<UInt>?) -> Int32 {
     guarded("lsrec_catalog_topk") {
-        let cat = try catalogBox(handle).snapshot()
+        let box = try catalogBox(handle)
         let s = try stateBox(state).state
         let time = try requestTime(now)
         let kk = try size(k, "k")
@@ -185,7 +191,7 @@ public func lsrec_catalog_topk(_ handle: OpaquePointer?, _ state: OpaquePointer?
         let excludeSeen = try checkFlags(flags)
         let extra = try int64Array(exclude, try size(nExclude, "n_exclude"), "exclude")
         guard let outItems else { throw nullArgument("out_items") }
-        let best = try cat.topK(s, now: time, k: kk, excludeSeen: excludeSeen, exclude: extra)
+        let best = try box.read { try $0.topK(s, now: time, k: kk, excludeSeen: excludeSeen, exclude: extra) }
         writeRanked(best.map(\.id), best.map(\.score), k: kk, pad: -.infinity, outItems, outScores)
         nOut?.pointee = UInt(best.count)
     }
@@ -196,13 +202,13 @@ public func lsrec_catalog_explain(_ handle: OpaquePointer?, _ state: OpaquePoint
                                   _ outItems: UnsafeMutablePointer<Int64>?, _ outWeights: UnsafeMutablePointer<Float>?,
                                   _ nOut: UnsafeMutablePointer<UInt>?) -> Int32 {
     guarded("lsrec_catalog_explain") {
-        let cat = try catalogBox(handle).snapshot()
+        let box = try catalogBox(handle)
         let s = try stateBox(state).state
         let kk = try size(k, "k")
         guard kk > 0 else { throw LSRecError(.invalidArgument, "k is 0") }
         guard let outItems else { throw nullArgument("out_history_items") }
         guard let outWeights else { throw nullArgument("out_weights") }
-        let parts = try cat.explain(s, now: .lastEvent, itemID: item, k: kk)
+        let parts = try box.read { try $0.explain(s, now: .lastEvent, itemID: item, k: kk) }
         writeRanked(parts.map(\.id), parts.map(\.score), k: kk, pad: 0, outItems, outWeights)
         nOut?.pointee = UInt(parts.count)
     }
@@ -212,9 +218,9 @@ public func lsrec_catalog_explain(_ handle: OpaquePointer?, _ state: OpaquePoint
 public func lsrec_catalog_state_update(_ handle: OpaquePointer?, _ state: OpaquePointer?, _ item: Int64,
                                        _ ts: Int64) -> Int32 {
     guarded("lsrec_catalog_state_update") {
-        let cat = try catalogBox(handle).snapshot()
+        let cat = try catalogBox(handle)
         let box = try stateBox(state)
         // In place: Catalog.update validates everything before it changes the state.
-        try cat.update(&box.state, itemID: item, timestamp: ts)
+        try cat.read { try $0.update(&box.state, itemID: item, timestamp: ts) }
     }
 }

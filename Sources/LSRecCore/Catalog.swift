@@ -12,8 +12,8 @@ public struct CatalogItem: Sendable, Equatable {
 /// The model itself is never changed.
 ///
 /// A value type (copy-on-write arrays): a copy is an O(1) snapshot that later changes to the
-/// original do not affect, so the C API shares one catalogue between threads by handing readers
-/// snapshots. Mutate one value from one thread at a time.
+/// original do not affect. Reading one value from many threads is safe; mutate it from one
+/// thread at a time with no concurrent readers (the C API guards its catalogue with a rwlock).
 ///
 /// Order (used for ties in `topK` and by `itemIDs`): the model's items in the model's order,
 /// then added items in the order they were added.

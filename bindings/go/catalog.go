@@ -17,8 +17,8 @@ import (
 // docs/MODEL.md). The model is never changed; the catalogue keeps its weights alive.
 //
 // A Catalog is safe for concurrent use by any number of goroutines, readers (TopK, ScoreItems,
-// Explain) and writers (AddItem, RemoveItem, RestoreItem) alike: each read sees the catalogue as
-// it was at one instant (the library takes a copy-on-write snapshot under a read-write lock).
+// Explain) and writers (AddItem, RemoveItem, RestoreItem) alike: each read sees one consistent
+// catalogue (the library guards it with a writer-preferring read-write lock).
 //
 // Events on added items cannot be fed to a State (states hold model items only): Update returns
 // an error matching ErrUnknownItem for them.

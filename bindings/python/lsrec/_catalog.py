@@ -64,8 +64,8 @@ class Catalog:
     docs/MODEL.md). The model is never changed.
 
     Thread-safe: any number of threads may read (topk, score_items, explain) and write (add_item,
-    remove_item, restore_item) one Catalog at once; each read sees the catalogue as it was at one
-    instant (the library takes a copy-on-write snapshot under a read-write lock).
+    remove_item, restore_item) one Catalog at once; each read sees one consistent catalogue (the
+    library guards it with a writer-preferring read-write lock; the GIL is released meanwhile).
 
     Events on added items cannot be fed to a user state (states hold model items only):
     :meth:`update` raises UnknownItemError for them.
