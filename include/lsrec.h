@@ -229,7 +229,7 @@ int64_t lsrec_catalog_n_items(const lsrec_catalog *cat);
 int32_t lsrec_catalog_contains(const lsrec_catalog *cat, int64_t item_id);
 /** Writes the catalogue's item ids in catalogue order to out. *n_out (may be NULL) receives the
  *  count, also when cap is too small (LSREC_E_BUFFER_TOO_SMALL, nothing written): another thread
- *  may have added items since lsrec_catalog_n_items. */
+ *  may have added items since lsrec_catalog_n_items. out may be NULL when the catalogue is empty. */
 lsrec_status lsrec_catalog_item_ids(const lsrec_catalog *cat, int64_t *out, size_t cap, size_t *n_out);
 /** Adds an item from its text embedding text_vec (text_dim floats; text_dim must equal the
  *  model's lsrec.text_dim). Errors (nothing changes): LSREC_E_INVALID_ARGUMENT for a model without

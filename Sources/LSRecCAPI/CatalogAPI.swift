@@ -103,6 +103,7 @@ public func lsrec_catalog_item_ids(_ handle: OpaquePointer?, _ out: UnsafeMutabl
         // The count is reported even when the buffer is short: another thread may have added
         // items since the caller asked lsrec_catalog_n_items.
         nOut?.pointee = UInt(ids.count)
+        guard !ids.isEmpty else { return }  // out may be NULL then, like any empty buffer
         let dst = try outputBuffer(out, "out", cap: cap, needed: ids.count, holds: "the catalogue has \(ids.count) items")
         write(ids, to: dst)
     }

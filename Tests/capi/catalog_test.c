@@ -230,6 +230,28 @@ static void test_errors(lsrec_model *m, lsrec_model *textless) {
     lsrec_state_free(s);
 }
 
+/* An emptied catalogue: no ids, top-k all padding; restoring one item brings it back. */
+static void test_empty(const lsrec_model *m) {
+    section("empty catalogue");
+    lsrec_catalog *cat = NULL;
+    OK(lsrec_catalog_new, m, &cat);
+    for (int i = 0; i < N_MODEL; i++) OK(lsrec_catalog_remove_item, cat, ID(i));
+    CHECK(lsrec_catalog_n_items(cat) == 0);
+    size_t n = 99;
+    OK(lsrec_catalog_item_ids, cat, NULL, 0, &n);
+    CHECK(n == 0);
+    lsrec_state *s = user(m, 2, 3);
+    int64_t top[3];
+    float sc[3];
+    OK(lsrec_catalog_topk, cat, s, LSREC_NOW_LAST_EVENT, 3, 0, NULL, 0, top, sc, &n);
+    CHECK(n == 0 && top[0] == -1 && top[2] == -1 && sc[1] == -INFINITY);
+    OK(lsrec_catalog_restore_item, cat, ID(7));
+    OK(lsrec_catalog_topk, cat, s, LSREC_NOW_LAST_EVENT, 3, 0, NULL, 0, top, sc, &n);
+    CHECK(n == 1 && top[0] == ID(7) && top[1] == -1);
+    lsrec_state_free(s);
+    lsrec_catalog_free(cat);
+}
+
 /* ---- Results against a brute force in double ------------------------------------------------ */
 
 typedef struct {
@@ -488,6 +510,7 @@ int main(int argc, char **argv) {
     CHECK(lsrec_model_n_items(m) == N_MODEL && lsrec_model_dim(m) == DIM);
 
     test_errors(m, textless);
+    test_empty(m);
     test_stress(m, rounds);
     test_results(m); /* frees m: it checks the catalogue outlives the model handle */
     lsrec_model_free(textless);
