@@ -120,6 +120,11 @@ class Catalog:
         except Exception:  # interpreter shutdown
             pass
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # A copy or pickle would share (and later double-free) the C handle; the added items'
+        # vectors are not retrievable as text, so there is nothing faithful to rebuild from.
+        raise TypeError("lsrec: a Catalog cannot be copied or pickled; make a new Catalog(model) and add the items again")
+
     def _h(self) -> int:
         if self._handle is None:
             raise InvalidArgumentError(1, "lsrec: the catalog is closed")

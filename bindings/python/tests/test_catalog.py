@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, List, Set
@@ -128,6 +130,9 @@ def test_errors(tiny: lsrec.Model, user: lsrec.State) -> None:
     assert user.n_events == n
     cat.update(user, model_item, 1_800_000_000)
     assert user.n_events == n + 1
+    for dup in (copy.copy, copy.deepcopy, pickle.dumps):
+        with pytest.raises(TypeError, match="cannot be copied"):
+            dup(cat)
     cat.close()
     with pytest.raises(lsrec.InvalidArgumentError, match="closed"):
         len(cat)
