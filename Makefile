@@ -293,7 +293,7 @@ sanitize-swift-tsan:
 	$(SWIFT) test --sanitize=thread --scratch-path $(SCRATCH_TSAN) $(SWIFT_TEST_FLAGS)
 
 # capi_test (ASan + UBSan, LeakSanitizer on) and a short stress run against the ASan library.
-sanitize-c-asan:
+sanitize-c-asan: encoder
 	$(SWIFT) build --sanitize=address --product lsrec --scratch-path $(SCRATCH_ASAN)
 	@mkdir -p $(SAN_BIN)
 	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/capi_test_asan Tests/capi/capi_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
@@ -302,6 +302,8 @@ sanitize-c-asan:
 	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/capi_test_asan $(FIXTURE)
 	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/catalog_test_asan $(FIXTURE) $(TEXTLESS_FIXTURE)
 	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/stress_test_asan $(FIXTURE) 2000 8
+	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/encoder_test_asan Tests/capi/encoder_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
+	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/encoder_test_asan $(ENCODER) $(FIXTURE) $(ENCODER_F16) $(MINILM_DIR)/vocab.txt
 
 # capi_test's thread section, the stress test (8 x 2000) and catalog_test (its reader/writer
 # section) against the TSan library.
