@@ -30,7 +30,7 @@ public enum EncoderFile {
         b.setMeta("bert.max_positions", .int(Int64(c.maxPositions)))
         b.setMeta("bert.token_types", .int(Int64(w.tokenTypes)))
         b.setMeta("bert.max_tokens", .int(Int64(c.maxTokens)))
-        b.setMeta("bert.layer_norm_eps", .float(Double(c.layerNormEps)))
+        b.setMeta("bert.layer_norm_eps", .float(c.layerNormEps))
         b.setMeta("bert.activation", .string("gelu"))
         b.setMeta("bert.lowercase", .int(c.lowercase ? 1 : 0))
         b.setMeta("bert.max_input_chars_per_word", .int(Int64(c.maxInputCharsPerWord)))
@@ -75,7 +75,7 @@ public enum EncoderFile {
             vocabSize: try int("bert.vocab_size"), hidden: try int("bert.hidden"), layers: try int("bert.layers"),
             heads: try int("bert.heads"), intermediate: try int("bert.intermediate"),
             maxPositions: try int("bert.max_positions"), maxTokens: try int("bert.max_tokens"),
-            layerNormEps: Float(eps), lowercase: lower == 1,
+            layerNormEps: eps, lowercase: lower == 1,
             maxInputCharsPerWord: try int("bert.max_input_chars_per_word"))
         try config.validate()
         let vocab = try file.string("bert.vocab").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

@@ -8,6 +8,8 @@ import LSRecFormat
 /// tokenizer_config.json (do_lower_case), tokenizer.json (truncation max_length, WordPiece
 /// max_input_chars_per_word) and 1_Pooling/config.json (must be mean pooling).
 public enum SentenceTransformerImport {
+    /// The weights and tokenizer settings of the model folder `dir`; `LSRecError` (.io, .format,
+    /// .nonFinite) when a file is missing, malformed or inconsistent.
     public static func weights(directory dir: String) throws -> BertWeights {
         let config = try json(dir + "/config.json")
         func int(_ key: String) throws -> Int {
@@ -20,8 +22,8 @@ public enum SentenceTransformerImport {
         if case .string(let pos)? = config["position_embedding_type"], pos != "absolute" {
             throw LSRecError(.format, "config.json: position_embedding_type '\(pos)' is not supported")
         }
-        var eps: Float = 1e-12
-        if case .number(let e, _)? = config["layer_norm_eps"] { eps = Float(e) }
+        var eps = 1e-12
+        if case .number(let e, _)? = config["layer_norm_eps"] { eps = e }
 
         var lowercase = true
         if let tc = try optionalJSON(dir + "/tokenizer_config.json"), case .bool(let b)? = tc["do_lower_case"] {

@@ -10,7 +10,9 @@ public final class TextEncoder: Sendable {
     /// Sequences encoded per forward pass: bounds the scratch memory of a large `encode` call.
     public static let chunkSize = 64
 
+    /// Sizes of the network.
     public let config: BertConfig
+    /// The tokenizer `encode` applies.
     public let tokenizer: WordPieceTokenizer
     private let model: BertModel
 
@@ -182,7 +184,7 @@ struct BertModel: Sendable {
     /// Row-wise LayerNorm in place: (x - mean) / sqrt(var + eps) · weight + bias (biased variance).
     private func layerNorm(_ x: inout [Float], rows: Int, _ weight: [Float], _ bias: [Float]) {
         let H = c.hidden
-        let eps = c.layerNormEps
+        let eps = Float(c.layerNormEps)
         for r in 0 ..< rows {
             let o = r * H
             var mean: Float = 0

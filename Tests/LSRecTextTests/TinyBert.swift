@@ -40,7 +40,7 @@ enum TinyBert {
     static func reference(_ w: BertWeights, _ seqs: [[Int32]]) -> [[Double]] {
         let c = w.config, H = c.hidden, I = c.intermediate, nh = c.heads, dh = H / nh
         let T = seqs.map(\.count).max()!
-        let eps = Double(c.layerNormEps)
+        let eps = c.layerNormEps
         func d(_ a: [Float]) -> [Double] { a.map(Double.init) }
         func linear(_ x: [[Double]], _ wt: [Float], _ b: [Float], out: Int, inDim: Int) -> [[Double]] {
             x.map { row in

@@ -80,6 +80,23 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(t.tokens("[mask]"), ["[UNK]", "[UNK]", "[UNK]"])
     }
 
+    /// tokenizers' category tables are Unicode 8.0: later characters are neither punctuation,
+    /// control characters nor strippable marks (checked against tokenizers on every code point).
+    func testUnicode8Categories() throws {
+        let t = try tokenizer()
+        XCTAssertEqual(t.tokens("x\u{2E42}x"), ["x", "[UNK]", "x"])   // Ps, Unicode 8.0: split
+        XCTAssertEqual(t.tokens("x\u{2E52}x"), ["[UNK]"])             // Po, Unicode 13.0: part of the word
+        XCTAssertEqual(t.tokens("x\u{166D}x"), ["x", "[UNK]", "x"])   // Po in 8.0 (So today): split
+        XCTAssertEqual(t.tokens("a\u{E000}b"), ["ab"])                // private use: removed
+        XCTAssertEqual(t.tokens("a\u{0E5C}b"), ["[UNK]"])             // unassigned: kept
+        XCTAssertEqual(t.tokens("a\u{1BCA0}b"), ["ab"])               // Cf, Unicode 7.0: removed
+        XCTAssertEqual(t.tokens("a\u{110CD}b"), ["[UNK]"])            // Cf, Unicode 11.0: kept
+        XCTAssertEqual(t.tokens("a\u{0301}b"), ["ab"])                // Mn, 1.1: stripped
+        XCTAssertEqual(t.tokens("a\u{1DF9}b"), ["[UNK]"])             // Mn, Unicode 10.0: kept
+        XCTAssertEqual(t.tokens("a\u{1734}b"), ["ab"])                // Mn in 8.0 (Mc today): stripped
+        XCTAssertEqual(t.tokens("a\u{0903}b"), ["[UNK]"])             // Mc: kept
+    }
+
     func testTruncation() throws {
         let t = try tokenizer(maxTokens: 5)
         XCTAssertEqual(t.encode("hello world hello world hello"), [2, 5, 6, 5, 3])
@@ -87,6 +104,27 @@ final class TokenizerTests: XCTestCase {
         // Truncation counts word pieces, not words.
         XCTAssertEqual(t.encode("unwanted"), [2, 9, 10, 11, 3])
         XCTAssertEqual(t.encode("unwanted running"), [2, 9, 10, 11, 3])
+    }
+
+    /// Normalising run by run (the early stop for long texts) gives the same tokens as the whole
+    /// text: combining marks after whitespace, CJK, punctuation and control characters at run edges.
+    func testLongTextsStopEarlyWithTheSameTokens() throws {
+        let t = try tokenizer(maxTokens: 10_000)
+        let pieces = ["hello", " \u{301}x", "\t中国,", "\u{200B} ", "naïve\u{0}", "  ", "!", "unwanted\u{3000}", "CAFÉ",
+                      "\u{85}", "\u{B}", "\u{C}", "a", "b"]
+        var rng = SplitMix64(state: 5)
+        var text = ""
+        for _ in 0 ..< 300 { text += pieces[Int(rng.next() % UInt64(pieces.count))] }
+        let all = t.tokens(text)
+        XCTAssertGreaterThan(all.count, 200)
+        // Reference: the whole text normalised at once, then split into words.
+        var whole: [Int32] = []
+        t.splitWords(t.normalize(Array(text.unicodeScalars)), into: &whole, limit: .max)
+        XCTAssertEqual(all.map { t.id(of: $0)! }, whole)
+        let short = try tokenizer(maxTokens: 50)
+        XCTAssertEqual(short.encode(text), [2] + all.prefix(48).map { t.id(of: $0)! } + [3])
+        // A long text costs its prefix only: a million words still tokenizes quickly.
+        XCTAssertEqual(short.encode(String(repeating: "hello ", count: 1_000_000)).count, 50)
     }
 
     func testBadVocabularies() {
