@@ -83,7 +83,7 @@ package func vtanh8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     p = p * z - 3.33332819422e-1
     let small = p * z * x + x
     let xBits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
-    let signedBig = unsafeBitCast(unsafeBitCast(big, to: SIMD8<UInt32>.self) | (xBits & 0x8000_0000), to: SIMD8<UInt32>.self)
+    let signedBig = unsafeBitCast(big, to: SIMD8<UInt32>.self) | (xBits & 0x8000_0000)
     // All ones where a < 0.625 (a − 0.625 negative), else zero: an arithmetic shift of the sign.
     let useSmall = unsafeBitCast(unsafeBitCast(a - 0.625, to: SIMD8<Int32>.self) &>> 31, to: SIMD8<UInt32>.self)
     let blended = (unsafeBitCast(small, to: SIMD8<UInt32>.self) & useSmall) | (signedBig & ~useSmall)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Before/after latency of two builds of the C API, measured in one run.
 
-    python3 bench/compare.py OLD_BENCH NEW_BENCH MODEL.lsrec [ROUNDS]
+    python3 bench/before_after.py OLD_BENCH NEW_BENCH MODEL.lsrec [ROUNDS]
 
 OLD_BENCH and NEW_BENCH are bench/bench.c linked against the two libraries (e.g. the old
 liblsrec.so copied to a folder, bench built with an rpath to it). The two run alternately,
