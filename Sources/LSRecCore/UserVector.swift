@@ -86,11 +86,12 @@ extension Model {
     /// held items' vectors. The rows are gathered into one contiguous block (the ring holds item
     /// indices, not vectors, so the state stays O(1)) and both products are sgemvs; a pathological
     /// L·d beyond 1M floats falls back to a row-at-a-time loop instead of a huge scratch block.
-    private func attend(_ state: UserState, x: UnsafePointer<Float>, query q: UnsafePointer<Float>,
-                        alpha: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>) {
+    /// `gather` chooses the path (tests compare the two).
+    func attend(_ state: UserState, x: UnsafePointer<Float>, query q: UnsafePointer<Float>,
+                alpha: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, gather: Bool? = nil) {
         let d = dim, m = state.historyCount
         var best = -Float.infinity
-        if m * d <= 1 << 20 {
+        if gather ?? (m * d <= 1 << 20) {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: m * d) { keys in
                 let k = keys.baseAddress!
                 state.forEachHeldItem { r, item in (k + r * d).update(from: x + item * d, count: d) }
