@@ -105,6 +105,8 @@ extension Model {
 
     /// Users per sgemm in `topKBatch`.
     static let batchUsers = 256
+    /// Scores per item block in `topKBatch` (users × items).
+    static let batchBlockScores = 1 << 20
 
     private func topKGroup(_ states: [UserState], now: RequestTime, k: Int, excludeSeen: Bool) -> [[ScoredItem]] {
         let n = states.count, d = dim
@@ -114,8 +116,10 @@ extension Model {
         }
         var heaps = (0..<n).map { _ in TopKHeap(k: k, capacityHint: nItems) }
         let excluded = states.map { exclusionSet($0, excludeSeen: excludeSeen, extra: []) }
-        // Item block: n × cols scores ≈ 256 KB, within L2 while every user selects from it.
-        let cols = max(16, min(nItems, 65536 / n))
+        // Item block: n × cols scores ≤ 4 MB (in L3 while every user selects from it). Large on
+        // purpose: OpenBLAS threads each sgemm, and on a loaded machine every hand-off can wait a
+        // scheduler tick — with 256-item blocks a 1M-item batch sometimes ran 20× slower.
+        let cols = max(16, min(nItems, Self.batchBlockScores / n))
         var block = [Float](repeating: 0, count: n * cols)
         users.withUnsafeBufferPointer { u in
             items.withUnsafeBufferPointer { x in

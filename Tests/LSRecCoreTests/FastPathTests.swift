@@ -73,15 +73,17 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(try model.topK(s, now: .lastEvent, k: 0), [])
     }
 
-    /// 300 users (two sgemm groups) over 1,500 items (several item blocks per group): each list
-    /// equals the single-user one.
+    /// 300 users (two sgemm groups) over 5,000 items (two item blocks for the first group):
+    /// each list equals the single-user one.
     func testBatchAcrossUserGroupsAndItemBlocks() throws {
         var shape = TestModel.Shape()
-        shape.nItems = 1500
+        shape.nItems = 5000
+        shape.textDim = 0
         let model = try Model(bytes: TestModel.bytes(shape))
         var states: [UserState] = []
         for u in 0..<300 { states.append(try state(model, events: u % 13, seed: UInt64(u + 1))) }
         XCTAssertGreaterThan(states.count, Model.batchUsers)
+        XCTAssertLessThan(Model.batchBlockScores / Model.batchUsers, model.nItems, "the first group must span item blocks")
         for excludeSeen in [false, true] {
             let batch = try model.topKBatch(states, now: .at(2_000_000_000), k: 7, excludeSeen: excludeSeen)
             XCTAssertEqual(batch.count, states.count)
