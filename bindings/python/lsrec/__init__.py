@@ -14,6 +14,11 @@ Every failing call raises an :class:`LsrecError` subclass (``UnknownItemError``,
 ``OutOfOrderError``, ``ChecksumError``, ...) with ``.code`` and the library's ``.message``.
 One Model may be shared by many threads (the GIL is released during calls).
 
+Text embeddings (the MiniLM encoder built into the library, for item texts)::
+
+    with lsrec.Encoder("build/encoder/minilm.lsrec") as enc:
+        vectors = enc.encode_batch(["Toy Story (1995) Animation, Children's, Comedy"])  # (1, 384)
+
 The library is looked up in ``$LSREC_LIBRARY``, then inside this package (copied there when the
 package was built), then in the lsrec checkout's ``build/static`` and ``build/lib``.
 """
@@ -21,6 +26,7 @@ package was built), then in the lsrec checkout's ``build/static`` and ``build/li
 from __future__ import annotations
 
 from . import _native
+from ._encoder import Encoder
 from ._model import NOW_LAST_EVENT, TS_UNKNOWN, Metadata, Model, State, Time
 from .errors import (
     BadMagicError,
@@ -46,6 +52,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Model",
+    "Encoder",
     "State",
     "Metadata",
     "Time",

@@ -154,6 +154,35 @@ def gelu(x: np.ndarray) -> np.ndarray:
     return x * (0.5 * (1.0 + erf(x * (1.0 / math.sqrt(2.0)))))
 
 
+def limit_numpy_blas_threads(n: int = 1) -> bool:
+    """Sets the thread count of the OpenBLAS bundled with numpy (wheels ship their own copy),
+    leaving any other OpenBLAS in the process (liblsrec's) alone. On a loaded 2-core machine the
+    reference's small products run ~20x slower with 2 spinning OpenBLAS threads than with one.
+    Best effort: returns False when numpy's BLAS is not a bundled OpenBLAS."""
+    import ctypes
+
+    numpy_root = str(Path(np.__file__).resolve().parent.parent)  # site-packages: numpy/, numpy.libs/
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line}
+    except OSError:
+        return False
+    done = False
+    for path in sorted(paths):
+        if not path.startswith(numpy_root) or "/numpy" not in path:
+            continue
+        lib = ctypes.CDLL(path)
+        for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int]
+                fn.restype = None
+                fn(n)
+                done = True
+                break
+    return done
+
+
 # ---- the model ---------------------------------------------------------------------------------
 
 
