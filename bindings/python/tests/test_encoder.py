@@ -93,11 +93,13 @@ TEXTS: List[str] = [
     "bell\x07 and escape\x1b[0m nel\x85here del\x7f",
     "zero\u200bwidth soft\u00adhyphen bom\ufeffstart private\ue000use replacement\ufffdchar",
     "line\u2028sep para\u2029sep nbsp\u00a0ideographic\u3000space thin\u2009space",
-    # Unicode versions: tokenizers classifies characters with Unicode 8.0 tables, so a mark,
-    # punctuation or format character assigned later (U+0D81 Mn, U+2E50 Po, U+0890 Cf; Unicode
-    # 13/14) and an unassigned code point (U+0378) are ordinary letters to it, while U+08E3 (Mn,
-    # Unicode 8.0) is stripped as an accent
-    "ab\u0d81cd ab\u2e50cd ab\u0890cd ab\u0378cd ab\u08e3cd",
+    # Unicode versions: tokenizers classifies characters with Unicode 8.0 tables, so marks,
+    # punctuation and format characters assigned later (U+0D81 Mn, Unicode 13; U+2E49 Po,
+    # Unicode 10; U+0890 Cf, Unicode 14) and unassigned code points (U+0378) are ordinary letters
+    # to it, while U+08E3 (Mn, Unicode 8.0) is stripped and U+2E42 (Ps, Unicode 7.0) split off
+    "ab\u0d81cd ab\u2e49cd ab\u0890cd ab\u0378cd ab\u08e3cd ab\u2e42cd",
+    # special tokens are matched in the raw text (case-sensitive), as tokenizers' added tokens
+    "[CLS] Heat [SEP] (1995)[MASK]Action [PAD][UNK] [mask] [Sep]",
     # empty and white space only
     "",
     "   ",
@@ -111,13 +113,18 @@ TEXTS: List[str] = [
 
 SEMANTIC = ("Toy Story (1995) Animation|Children's", "Toy Story 2 (1999)", "Schindler's List (1993)")
 
-# cos(lsrec f32, numpy float64) required on every text (the issue's bar).
+# cos(lsrec f32, numpy float64) required on every text (the issue's bar). Measured: 1 - cos at
+# most 8e-13, largest component difference 2.1e-7 (float32 rounding). The bar on components
+# (50x the measured) is what catches small model mistakes the cosine bar would let through
+# (a tanh-approximated GELU, a LayerNorm eps of 1e-5 instead of 1e-12).
 COS_F32 = 0.9999
-# cos(lsrec f16, numpy float64): half-precision weights (11-bit significand, relative rounding
-# error <= 2^-11 per weight) through 6 layers. Measured min over TEXTS ~0.9996-0.9998; the bar is
-# set a little below so it catches a wrong conversion (a swapped or mis-scaled tensor gives < 0.9)
-# without flaking on rounding.
-COS_F16 = 0.999
+MAX_DIFF_F32 = 1e-5
+# f16 file: the same cosine bar. Half-precision weights have a relative rounding error up to 2^-11,
+# but it averages out over the 384- and 1536-long dot products: measured 1 - cos at most 8.0e-7
+# (a 100-letter word), largest component difference 2.3e-4, so 0.9999 keeps a 100x margin and a
+# mis-converted tensor (cos < 0.9) fails it. Components: 2e-3 (about 10x the measured).
+COS_F16 = 0.9999
+MAX_DIFF_F16 = 2e-3
 
 
 # ---- fixtures ----------------------------------------------------------------------------------
@@ -248,9 +255,12 @@ def test_embeddings_match_reference_f32(lsrec_vectors: np.ndarray, ref_vectors: 
     assert np.allclose(np.linalg.norm(lsrec_vectors.astype(np.float64), axis=1), 1.0, atol=1e-5)
     cos = np.array([_cos(v, ref_vectors[t]) for v, t in zip(lsrec_vectors, TEXTS)])
     worst = int(np.argmin(cos))
-    print(f"\nf32 encoder vs float64 numpy: min cos {cos.min():.7f} on {TEXTS[worst][:40]!r}, median {np.median(cos):.7f}")
+    print(f"\nf32 encoder vs float64 numpy: min cos {cos.min():.10f} (1 - cos {1 - cos.min():.2g}) on {TEXTS[worst][:30]!r}")
     bad = [(TEXTS[i][:40], round(float(c), 6)) for i, c in enumerate(cos) if c < COS_F32]
     assert not bad, f"cos < {COS_F32}: {bad}"
+    diff = max(float(np.max(np.abs(v - ref_vectors[t]))) for v, t in zip(lsrec_vectors, TEXTS))
+    print(f"f32 encoder vs float64 numpy: largest component difference {diff:.3g}")
+    assert diff <= MAX_DIFF_F32
 
 
 def test_embeddings_match_reference_f16(encoder_f16_path: Path, ref_vectors: Dict[str, np.ndarray]) -> None:
@@ -260,9 +270,12 @@ def test_embeddings_match_reference_f16(encoder_f16_path: Path, ref_vectors: Dic
         vecs = e16.encode_batch(TEXTS)
     cos = np.array([_cos(v, ref_vectors[t]) for v, t in zip(vecs, TEXTS)])
     worst = int(np.argmin(cos))
-    print(f"\nf16 encoder vs float64 numpy: min cos {cos.min():.7f} on {TEXTS[worst][:40]!r}, median {np.median(cos):.7f}")
+    print(f"\nf16 encoder vs float64 numpy: min cos {cos.min():.10f} (1 - cos {1 - cos.min():.2g}) on {TEXTS[worst][:30]!r}")
     bad = [(TEXTS[i][:40], round(float(c), 6)) for i, c in enumerate(cos) if c < COS_F16]
     assert not bad, f"cos < {COS_F16}: {bad}"
+    diff = max(float(np.max(np.abs(v - ref_vectors[t]))) for v, t in zip(vecs, TEXTS))
+    print(f"f16 encoder vs float64 numpy: largest component difference {diff:.3g}")
+    assert diff <= MAX_DIFF_F16
 
 
 def test_semantics(enc: lsrec.Encoder) -> None:
@@ -394,24 +407,28 @@ def test_pickle(enc: lsrec.Encoder) -> None:
 
 
 def test_four_threads_encode_the_same(enc: lsrec.Encoder, lsrec_vectors: np.ndarray) -> None:
+    # A subset (short titles, non-Latin, the longest inputs) keeps this quick on a loaded machine.
+    picked = [i for i, t in enumerate(TEXTS) if i < 8 or t in (LONG_SENTENCE, "올드보이 (2003) 기생충", "")]
+    texts = [TEXTS[i] for i in picked]
     n_threads = 4
     barrier = threading.Barrier(n_threads)
-    batch_alone = enc.encode_batch(TEXTS)
+    batch_alone = enc.encode_batch(texts)
+    ids_alone = [enc.tokenize(t) for t in texts]
 
     def worker(t: int) -> bool:
         barrier.wait()
         ok = True
-        for round_ in range(3):
-            order = list(range(len(TEXTS)))[t::-1] + list(range(t + 1, len(TEXTS)))  # different orders
-            for i in order:
-                ok &= bool(np.array_equal(enc.encode(TEXTS[i]), lsrec_vectors[i]))
-            ok &= enc.tokenize(TEXTS[t]) == enc.tokenize(TEXTS[t])
-            ok &= bool(np.array_equal(enc.encode_batch(TEXTS), batch_alone))
+        for round_ in range(2):
+            order = [(j + 3 * t) % len(texts) for j in range(len(texts))]  # each thread its own order
+            for j in order if round_ == 0 else reversed(order):
+                ok &= bool(np.array_equal(enc.encode(texts[j]), lsrec_vectors[picked[j]]))
+                ok &= enc.tokenize(texts[j]) == ids_alone[j]
+            ok &= bool(np.array_equal(enc.encode_batch(texts), batch_alone))
             try:
                 enc.encode(INVALID_UTF8[(t + round_) % len(INVALID_UTF8)])
                 ok = False
             except lsrec.InvalidArgumentError as e:
-                ok &= "UTF-8" in e.message or "utf" in e.message.lower()
+                ok &= "UTF-8" in e.message
         return ok
 
     with ThreadPoolExecutor(n_threads) as pool:
