@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import pickle
+import random
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -234,6 +235,31 @@ def test_token_ids_match_tokenizers(enc: lsrec.Encoder, ref: MiniLMReference) ->
         if got != want:
             mismatches.append(f"{t[:60]!r}:\n  lsrec      {got[:40]}\n  tokenizers {want[:40]}")
     assert not mismatches, f"{len(mismatches)} of {len(TEXTS)} texts differ:\n" + "\n".join(mismatches)
+
+
+def test_token_ids_match_tokenizers_on_random_unicode(enc: lsrec.Encoder, ref: MiniLMReference) -> None:
+    # Seeded random strings over every plane, weighted toward the blocks where the normaliser's
+    # rules differ (marks, punctuation, CJK, Hangul, format and private-use characters, emoji).
+    rng = random.Random(20261128)
+    blocks = [(0x20, 0x7E), (0x80, 0x24F), (0x300, 0x36F), (0x370, 0x4FF), (0x590, 0x6FF), (0x900, 0xDFF),
+              (0x1100, 0x11FF), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x2000, 0x206F), (0x2E00, 0x2E7F),
+              (0x3000, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3), (0xE000, 0xF8FF),
+              (0xF900, 0xFFFF), (0x10000, 0x1FFFF), (0x1F000, 0x1FAFF), (0x20000, 0x2FFFF),
+              (0xE0000, 0xE01EF), (0x1, 0x10FFFF)]
+    mismatches = []
+    for _ in range(3000):
+        chars = []
+        for _ in range(rng.randint(1, 12)):
+            lo, hi = rng.choice(blocks)
+            c = rng.randint(lo, hi)
+            chars.append(chr(0x41 if 0xD800 <= c <= 0xDFFF else c))  # no surrogates (not UTF-8)
+            if rng.random() < 0.3:
+                chars.append(" ")
+        text = "".join(chars)
+        got, want = enc.tokenize(text), ref.token_ids(text)
+        if got != want:
+            mismatches.append(f"{[hex(ord(c)) for c in text]}: lsrec {got} tokenizers {want}")
+    assert not mismatches, f"{len(mismatches)} of 3000 differ:\n" + "\n".join(mismatches[:20])
 
 
 def test_token_ids_shape(enc: lsrec.Encoder) -> None:
