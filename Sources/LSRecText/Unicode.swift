@@ -65,35 +65,21 @@ enum BertUnicode {
         s == "\t" || s == "\n" || s == "\r" || s.properties.isWhitespace
     }
 
-    /// Whether tokenizers knows the category of `s`. Its BertNormalizer and BertPreTokenizer
-    /// classify with Unicode 8.0 tables (the `unicode_categories` crate): a scalar assigned in a
-    /// later version, or unassigned, is an ordinary letter to it — never a control character,
-    /// punctuation or an accent (checked against tokenizers: "ab\u{0D81}cd", a Unicode 13 Mn, is
-    /// one unknown word [UNK]; "ab\u{08E3}cd", a Unicode 8.0 Mn, is "abcd").
-    static func inTokenizersTables(_ s: Unicode.Scalar) -> Bool {
-        guard let age = s.properties.age else { return false }
-        return age.major < 8 || (age.major == 8 && age.minor == 0)
-    }
-
-    /// tokenizers' `is_control`: categories Cc, Cf, Cs, Co (as of Unicode 8.0; unassigned
-    /// scalars are not removed) — except tab, LF, CR (whitespace).
+    /// tokenizers' `is_control`: categories Cc, Cf, Cs, Co, Cn — except tab, LF, CR (whitespace).
     static func isControl(_ s: Unicode.Scalar) -> Bool {
         if s == "\t" || s == "\n" || s == "\r" { return false }
-        guard inTokenizersTables(s) else { return false }
         switch s.properties.generalCategory {
-        case .control, .format, .surrogate, .privateUse: return true
+        case .control, .format, .surrogate, .privateUse, .unassigned: return true
         default: return false
         }
     }
 
-    /// ASCII punctuation (!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~) or a Unicode P* category (as of
-    /// Unicode 8.0).
+    /// ASCII punctuation (!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~) or a Unicode P* category.
     static func isPunctuation(_ s: Unicode.Scalar) -> Bool {
         let v = s.value
         if (v >= 33 && v <= 47) || (v >= 58 && v <= 64) || (v >= 91 && v <= 96) || (v >= 123 && v <= 126) {
             return true
         }
-        guard v >= 0x80, inTokenizersTables(s) else { return false }
         switch s.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
              .initialPunctuation, .finalPunctuation, .otherPunctuation:
@@ -115,8 +101,8 @@ enum BertUnicode {
         }
     }
 
-    /// A nonspacing mark (Mn, as of Unicode 8.0): what strip_accents removes after NFD.
+    /// A nonspacing mark (Mn): what strip_accents removes after NFD.
     static func isNonspacingMark(_ s: Unicode.Scalar) -> Bool {
-        s.value >= 0x300 && inTokenizersTables(s) && s.properties.generalCategory == .nonspacingMark
+        s.properties.generalCategory == .nonspacingMark
     }
 }
