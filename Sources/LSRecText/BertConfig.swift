@@ -3,20 +3,28 @@ import LSRecFormat
 /// The shape of a BERT encoder (all-MiniLM-L6-v2: vocab 30522, hidden 384, 6 layers, 12 heads,
 /// intermediate 1536, 512 positions, 128 tokens, eps 1e-12).
 public struct BertConfig: Sendable, Equatable {
+    /// Rows of the word-embedding table (= vocabulary size).
     public var vocabSize: Int
+    /// Hidden width, also the embedding width.
     public var hidden: Int
+    /// Transformer layers.
     public var layers: Int
+    /// Attention heads (divides `hidden`).
     public var heads: Int
+    /// Feed-forward width.
     public var intermediate: Int
     /// Rows of the position-embedding table.
     public var maxPositions: Int
     /// Tokenizer length limit including [CLS] and [SEP] (≤ maxPositions).
     public var maxTokens: Int
+    /// LayerNorm epsilon (added to the variance).
     public var layerNormEps: Double
     /// Lowercase and strip accents in the tokenizer.
     public var lowercase: Bool
+    /// Longer words (in Unicode scalars) become [UNK].
     public var maxInputCharsPerWord: Int
 
+    /// A configuration; `validate()` checks it.
     public init(vocabSize: Int, hidden: Int, layers: Int, heads: Int, intermediate: Int,
                 maxPositions: Int, maxTokens: Int, layerNormEps: Double = 1e-12, lowercase: Bool = true,
                 maxInputCharsPerWord: Int = 100) {
@@ -57,15 +65,22 @@ public struct BertConfig: Sendable, Equatable {
 
 /// One transformer layer, weights in PyTorch's [out, in] layout (y = x·Wᵀ + b).
 public struct BertLayerWeights: Sendable {
+    /// Self-attention projections [hidden, hidden] and biases [hidden].
     public var query: [Float], queryBias: [Float]
     public var key: [Float], keyBias: [Float]
     public var value: [Float], valueBias: [Float]
+    /// Attention output projection [hidden, hidden], bias [hidden].
     public var attentionOutput: [Float], attentionOutputBias: [Float]
+    /// LayerNorm after attention + residual.
     public var attentionNormWeight: [Float], attentionNormBias: [Float]
+    /// Feed-forward in [intermediate, hidden], bias [intermediate].
     public var intermediate: [Float], intermediateBias: [Float]
+    /// Feed-forward out [hidden, intermediate], bias [hidden].
     public var output: [Float], outputBias: [Float]
+    /// LayerNorm after feed-forward + residual.
     public var outputNormWeight: [Float], outputNormBias: [Float]
 
+    /// Memberwise.
     public init(query: [Float], queryBias: [Float], key: [Float], keyBias: [Float], value: [Float], valueBias: [Float],
                 attentionOutput: [Float], attentionOutputBias: [Float],
                 attentionNormWeight: [Float], attentionNormBias: [Float],
@@ -85,15 +100,24 @@ public struct BertLayerWeights: Sendable {
 /// All weights of a BERT encoder plus its vocabulary. Tensor names follow Hugging Face's
 /// BertModel (`tensorNames`), so the safetensors import and the .lsrec file share one list.
 public struct BertWeights: Sendable {
+    /// Sizes.
     public var config: BertConfig
+    /// WordPiece vocabulary in id order.
     public var vocab: [String]
-    public var wordEmbeddings: [Float]       // [vocab, hidden]
-    public var positionEmbeddings: [Float]   // [maxPositions, hidden]
-    public var tokenTypeEmbeddings: [Float]  // [types, hidden]; row 0 is used
+    /// [vocab, hidden].
+    public var wordEmbeddings: [Float]
+    /// [maxPositions, hidden].
+    public var positionEmbeddings: [Float]
+    /// [tokenTypes, hidden]; only row 0 is used (single-segment input).
+    public var tokenTypeEmbeddings: [Float]
+    /// Rows of `tokenTypeEmbeddings`.
     public var tokenTypes: Int
+    /// Embedding LayerNorm gain and shift [hidden].
     public var embeddingNormWeight: [Float], embeddingNormBias: [Float]
+    /// The transformer layers, first to last.
     public var layers: [BertLayerWeights]
 
+    /// Memberwise (`assemble` builds and checks one from named tensors).
     public init(config: BertConfig, vocab: [String], wordEmbeddings: [Float], positionEmbeddings: [Float],
                 tokenTypeEmbeddings: [Float], tokenTypes: Int, embeddingNormWeight: [Float],
                 embeddingNormBias: [Float], layers: [BertLayerWeights]) {

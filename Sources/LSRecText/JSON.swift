@@ -13,6 +13,7 @@ public enum JSONValue: Equatable, Sendable {
     /// Members in file order (duplicate keys are rejected by the parser).
     case object([(key: String, value: JSONValue)])
 
+    /// Structural equality (numbers compare by value).
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
@@ -43,6 +44,7 @@ public enum JSONValue: Equatable, Sendable {
 /// Strict JSON parser over UTF-8 bytes. Errors are `LSRecError(.format, "<what> at byte <n>")`.
 /// Nesting is limited to `maxDepth` so hostile input cannot exhaust the stack.
 public struct JSONParser {
+    /// Deepest nesting accepted.
     public static let maxDepth = 64
     private let b: [UInt8]
     private var i = 0

@@ -8,9 +8,11 @@ import LSRecFormat
 public struct SafetensorsFile: Sendable {
     /// One tensor of the header.
     public struct Entry: Sendable, Equatable {
+        /// Tensor name.
         public let name: String
         /// The safetensors dtype string ("F32", "F16", "I64", ...).
         public let dtype: String
+        /// Dimensions (row-major).
         public let shape: [Int]
         /// Byte range inside the data buffer (relative to its start).
         public let begin: Int
@@ -139,11 +141,20 @@ public struct SafetensorsFile: Sendable {
         case "F32":
             let n = (e.end - e.begin) / 4
             out = [Float](repeating: 0, count: n)
+            #if _endian(little)
+            // One copy of the range (checked against the buffer in init) instead of n loads.
+            out.withUnsafeMutableBytes { dst in
+                bytes.withUnsafeBytes { src in
+                    dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[start ..< start + 4 * n]))
+                }
+            }
+            #else
             for k in 0 ..< n {
                 let p = start + 4 * k
                 let bits = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
                 out[k] = Float(bitPattern: bits)
             }
+            #endif
         case "F16":
             let n = (e.end - e.begin) / 2
             out = [Float](repeating: 0, count: n)

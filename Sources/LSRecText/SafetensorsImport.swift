@@ -8,6 +8,8 @@ import LSRecFormat
 /// tokenizer_config.json (do_lower_case), tokenizer.json (truncation max_length, WordPiece
 /// max_input_chars_per_word) and 1_Pooling/config.json (must be mean pooling).
 public enum SentenceTransformerImport {
+    /// The weights and tokenizer settings of the model folder `dir`; `LSRecError` (.io, .format,
+    /// .nonFinite) when a file is missing, malformed or inconsistent.
     public static func weights(directory dir: String) throws -> BertWeights {
         let config = try json(dir + "/config.json")
         func int(_ key: String) throws -> Int {

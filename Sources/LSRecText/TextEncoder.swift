@@ -10,7 +10,9 @@ public final class TextEncoder: Sendable {
     /// Sequences encoded per forward pass: bounds the scratch memory of a large `encode` call.
     public static let chunkSize = 64
 
+    /// Sizes of the network.
     public let config: BertConfig
+    /// The tokenizer `encode` applies.
     public let tokenizer: WordPieceTokenizer
     private let model: BertModel
 

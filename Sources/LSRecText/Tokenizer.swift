@@ -18,6 +18,7 @@ public struct WordPieceTokenizer: Sendable {
     public let maxTokens: Int
     /// Words longer than this many Unicode scalars become [UNK].
     public let maxInputCharsPerWord: Int
+    /// Ids of [CLS], [SEP], [UNK], [PAD].
     public let clsID: Int32, sepID: Int32, unkID: Int32, padID: Int32
     /// Special tokens recognised in the raw input (as tokenizers' added tokens), by scalars.
     private let specials: [(scalars: [Unicode.Scalar], id: Int32)]

@@ -2,7 +2,22 @@
 /// ordering, and the character classes of Hugging Face `tokenizers`' BertNormalizer and
 /// BertPreTokenizer. Categories come from the Swift standard library's Unicode data; the
 /// decompositions from the generated table in UnicodeDecomposition.swift.
+///
+/// `tokenizers` takes general categories (control, punctuation, nonspacing mark) and canonical
+/// decompositions from crates whose tables are Unicode 8.0: a character assigned later is, for
+/// it, in none of those classes. Probing tokenizers 0.x on every code point confirms the cut-off
+/// exactly, plus six characters whose category changed after 8.0 (listed below). We reproduce
+/// that with `properties.age`, so ids match tokenizers on new characters too. Whitespace and
+/// lowercasing come from Rust's standard library, which is current, as Swift's is.
 enum BertUnicode {
+    /// Assigned in Unicode 8.0 or earlier (what tokenizers' category tables know).
+    @inline(__always)
+    static func inUnicode8(_ s: Unicode.Scalar) -> Bool {
+        if s.value < 0x0370 { return true }  // Latin, IPA, combining diacriticals: all ≤ 1.1
+        guard let age = s.properties.age else { return false }
+        return age.major < 8 || (age.major == 8 && age.minor == 0)
+    }
+
     /// Appends the canonical decomposition of `s` (recursive; Hangul algorithmic) to `out`.
     static func appendDecomposition(of s: Unicode.Scalar, to out: inout [Unicode.Scalar]) {
         let v = s.value
@@ -16,7 +31,7 @@ enum BertUnicode {
             return
         }
         // Below U+00C0 nothing decomposes: the common ASCII case skips the search.
-        guard v >= 0xC0, let k = find(v) else { out.append(s); return }
+        guard v >= 0xC0, inUnicode8(s), let k = find(v) else { out.append(s); return }
         for i in Int(decompositionStarts[k]) ..< Int(decompositionStarts[k + 1]) {
             out.append(Unicode.Scalar(decompositionValues[i])!)
         }
@@ -65,11 +80,13 @@ enum BertUnicode {
         s == "\t" || s == "\n" || s == "\r" || s.properties.isWhitespace
     }
 
-    /// tokenizers' `is_control`: categories Cc, Cf, Cs, Co, Cn — except tab, LF, CR (whitespace).
+    /// tokenizers' `is_control`: categories Cc, Cf, Co (Unicode 8.0) — except tab, LF, CR, which
+    /// are whitespace. Unassigned code points are not control characters for it (they are kept).
     static func isControl(_ s: Unicode.Scalar) -> Bool {
         if s == "\t" || s == "\n" || s == "\r" { return false }
+        guard inUnicode8(s) else { return false }
         switch s.properties.generalCategory {
-        case .control, .format, .surrogate, .privateUse, .unassigned: return true
+        case .control, .format, .surrogate, .privateUse: return true
         default: return false
         }
     }
@@ -80,6 +97,9 @@ enum BertUnicode {
         if (v >= 33 && v <= 47) || (v >= 58 && v <= 64) || (v >= 91 && v <= 96) || (v >= 123 && v <= 126) {
             return true
         }
+        // Po in Unicode 8.0, other categories since.
+        if v == 0x166D || v == 0x111C9 { return true }
+        guard inUnicode8(s) else { return false }
         switch s.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
              .initialPunctuation, .finalPunctuation, .otherPunctuation:
@@ -101,8 +121,12 @@ enum BertUnicode {
         }
     }
 
-    /// A nonspacing mark (Mn): what strip_accents removes after NFD.
+    /// A nonspacing mark (Mn, Unicode 8.0): what strip_accents removes after NFD.
     static func isNonspacingMark(_ s: Unicode.Scalar) -> Bool {
-        s.properties.generalCategory == .nonspacingMark
+        switch s.value {
+        case 0x1734, 0x1171E: return true                   // Mn in 8.0, Mc since
+        case 0x1885, 0x1886, 0xA9BD, 0x111C9: return false  // Lo, Mc, Po in 8.0; Mn since
+        default: return inUnicode8(s) && s.properties.generalCategory == .nonspacingMark
+        }
     }
 }

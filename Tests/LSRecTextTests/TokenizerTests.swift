@@ -80,6 +80,23 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(t.tokens("[mask]"), ["[UNK]", "[UNK]", "[UNK]"])
     }
 
+    /// tokenizers' category tables are Unicode 8.0: later characters are neither punctuation,
+    /// control characters nor strippable marks (checked against tokenizers on every code point).
+    func testUnicode8Categories() throws {
+        let t = try tokenizer()
+        XCTAssertEqual(t.tokens("x\u{2E42}x"), ["x", "[UNK]", "x"])   // Ps, Unicode 8.0: split
+        XCTAssertEqual(t.tokens("x\u{2E52}x"), ["[UNK]"])             // Po, Unicode 13.0: part of the word
+        XCTAssertEqual(t.tokens("x\u{166D}x"), ["x", "[UNK]", "x"])   // Po in 8.0 (So today): split
+        XCTAssertEqual(t.tokens("a\u{E000}b"), ["ab"])                // private use: removed
+        XCTAssertEqual(t.tokens("a\u{0E5C}b"), ["[UNK]"])             // unassigned: kept
+        XCTAssertEqual(t.tokens("a\u{1BCA0}b"), ["ab"])               // Cf, Unicode 7.0: removed
+        XCTAssertEqual(t.tokens("a\u{110CD}b"), ["[UNK]"])            // Cf, Unicode 11.0: kept
+        XCTAssertEqual(t.tokens("a\u{0301}b"), ["ab"])                // Mn, 1.1: stripped
+        XCTAssertEqual(t.tokens("a\u{1DF9}b"), ["[UNK]"])             // Mn, Unicode 10.0: kept
+        XCTAssertEqual(t.tokens("a\u{1734}b"), ["ab"])                // Mn in 8.0 (Mc today): stripped
+        XCTAssertEqual(t.tokens("a\u{0903}b"), ["[UNK]"])             // Mc: kept
+    }
+
     func testTruncation() throws {
         let t = try tokenizer(maxTokens: 5)
         XCTAssertEqual(t.encode("hello world hello world hello"), [2, 5, 6, 5, 3])
