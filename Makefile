@@ -12,6 +12,8 @@
 #   make cli          the `lsrec` command-line tool                           -> build/bin/lsrec
 #   make demo         the main job (README): train, evaluate, recommend through the C API
 #   make bench        C API latency table on MODEL (default: the fixture)
+#   make bench-compare  lsrec (C, ctypes) vs ONNX Runtime vs numpy vs this machine's floors on MODEL
+#                     (bench/compare.py, issue 6; SCALE=..., TRAIN_DATA=...; bench-setup: pip packages)
 #   make stress       8 threads x 50k requests on one model == single-threaded (STRESS_THREADS,
 #                     STRESS_REQUESTS); test-c runs 8 x 2000
 #   make sanitize     the Swift tests under ASan and TSan, the C tests under ASan+UBSan and TSan
@@ -83,7 +85,8 @@ SANITIZE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -
 
 .PHONY: all lib lib-static examples test test-c test-python test-go test-install swift-test install clean \
         distclean cli demo bench stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
-        sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness
+        sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness \
+        bench-setup bench-tools bench-compare
 .DELETE_ON_ERROR:
 
 all: lib lib-static examples
@@ -201,6 +204,24 @@ $(BIN_DIR)/bench: bench/bench.c $(C_HEADERS) lib-static
 
 bench: $(BIN_DIR)/bench
 	$(BIN_DIR)/bench $(MODEL) 7
+
+# Side by side (issue 6): lsrec from C and through ctypes vs ONNX Runtime vs numpy on one request
+# stream, with this machine's sgemm / bandwidth floors (bench/compare.py; BENCHMARKS.md). Not part
+# of `make test`. bench-setup installs the Python packages it needs (network, once).
+#   make bench-compare MODEL=out/ml1m.lsrec [SCALE="1000000 10000000"] [TRAIN_DATA=/path/ml-1m]
+BENCH_BIN := $(BUILD)/bench
+bench-setup:
+	$(PYTHON) -m pip install numpy onnx onnxruntime
+
+bench-tools: lib-static
+	@mkdir -p $(BENCH_BIN)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $(BENCH_BIN)/engine bench/engine.c $(LDFLAGS_LSREC)
+	$(CC) $(CSTD) $(CWARN) -O3 -march=native -o $(BENCH_BIN)/floors bench/floors.c -lopenblas -lm
+	$(CC) $(CSTD) $(CWARN) -O2 -shared -fPIC -o $(BENCH_BIN)/libcrc32c.so bench/crc32c.c
+
+bench-compare: bench-tools $(if $(TRAIN_DATA),cli)
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) bench/compare.py $(MODEL) $(if $(SCALE),--scale $(SCALE)) \
+	    $(if $(TRAIN_DATA),--train-data $(TRAIN_DATA) --cli $(SCRATCH)/release/lsrec-cli)
 
 # ---- Reliability: stress, sanitizers, fuzzing, trainer robustness (docs/RELIABILITY.md) -------
 
