@@ -355,6 +355,7 @@ def main() -> None:
     ap.add_argument("--scale", type=int, nargs="*", default=[], help="synthetic catalogue sizes (items, d = 64)")
     ap.add_argument("--scale-dir", default=os.path.join(ROOT, "out"))
     ap.add_argument("--train-data", help="an ML-1M directory: one epoch of lsrec train, --threads 1")
+    ap.add_argument("--train-args", default="", help="extra `lsrec train` options, e.g. '--max-users 300' for a quick run")
     ap.add_argument("--cli", default=os.path.join(ROOT, ".build", "release", "lsrec-cli"))
     ap.add_argument("--no-onnx", action="store_true")
     ap.add_argument("--md", default=os.path.join(ROOT, "out", "bench-compare.md"))
@@ -429,8 +430,9 @@ def main() -> None:
             f"numpy / ctypes = {pair_ratio(runs, 'batch numpy', 'batch lsrec'):.2f}×; {frac(fl_bat, bat_c)}; "
             f"{cnt.score_flops / bat_c / 1e3:.1f} GFLOP/s = {cnt.score_flops / bat_c / 1e3 / sg:.0%} of sgemm peak")
     fb, rss = int(c_out["file_bytes"]), int(c_out["rss_after_load_kb"]) - int(c_out["rss_before_load_kb"])
-    tbl.add("memory: weight file / RSS growth at load", f"{fb / 1e6:.2f} MB / {rss * 1024 / 1e6:.2f} MB", None, None, None,
-            f"{fb / 1e6:.2f} MB", f"RSS = {rss * 1024 / fb:.2f}× file; target ≤ 1.2×")
+    peak = int(c_out["peak_rss_load_kb"]) - int(c_out["rss_before_load_kb"])
+    tbl.add("memory: weight file / RSS growth after load / peak during load", f"{fb / 1e6:.2f} MB / {rss * 1024 / 1e6:.2f} MB / {peak * 1024 / 1e6:.2f} MB",
+            None, None, None, f"{fb / 1e6:.2f} MB", f"RSS = {rss * 1024 / fb:.2f}× file after load (target ≤ 1.2×), peak {peak * 1024 / fb:.1f}×")
     tbl.add("memory: state blob / in memory per user (300 events)", f"{c_out['state_blob_bytes']} B / {float(c_out['state_mem_bytes']):.0f} B",
             None, None, None, None, "target ≤ 2.5 KB")
     tbl.add("counts: FLOPs / bytes per update", None, None, None, None, f"{cnt.update_flops / 1e3:.0f} kFLOP / {cnt.update_bytes / 1e3:.0f} kB", "")
@@ -479,8 +481,11 @@ def scale_rows(tbl: Table, N: int, a: argparse.Namespace, sg: float, rd: float, 
         del meta, tensors
         print(f"wrote {path} ({os.path.getsize(path) / 1e9:.2f} GB) in {time.perf_counter() - t0:.0f} s")
     R = max(5, min(200, int(2e8 / (N * d))))
+    # lsrec_topk_batch materialises the whole users x N score matrix: 256 users of a 10M-item
+    # catalogue would be 10 GB on a shared 24 GB machine, so big catalogues batch fewer users.
+    users = 256 if 256 * N * 4 <= 2e9 else 32
     try:
-        c = run_kv([os.path.join(BIN, "engine"), path, str(R), "5", "256", "1"])
+        c = run_kv([os.path.join(BIN, "engine"), path, str(R), "5", str(users), "1"])
     except subprocess.CalledProcessError as e:
         tbl.add(f"scale N={N}: failed", f"engine exit {e.returncode}", None, None, None, None, (e.stderr or "")[-200:])
         return
@@ -500,48 +505,71 @@ def scale_rows(tbl: Table, N: int, a: argparse.Namespace, sg: float, rd: float, 
     np_us = median(runs) * 1e6
     del f, X, b, sc
     top_floor = cnt.score_floor_us(sg, rd)
-    bat_floor = cnt.batch_floor_us(sg, rd, 256)
+    bat_floor = cnt.batch_floor_us(sg, rd, users)
     topk = float(c["topk_us"])
     bat = float(c["batch_user_us"])
     tbl.add(f"scale N={N:,}: top-10, one user", us(topk, 0), None, None, us(np_us, 0), us(top_floor, 0),
             f"{topk / top_floor:.2f}× the bandwidth floor (target ≤ 1.5×); numpy / C = {np_us / topk:.2f}×")
-    tbl.add(f"scale N={N:,}: top-10 batch of 256 (per user)", us(bat, 0), None, None, None, us(bat_floor, 0),
+    tbl.add(f"scale N={N:,}: top-10 batch of {users} (per user)", us(bat, 0), None, None, None, us(bat_floor, 0),
             f"{cnt.score_flops / (bat * 1e-6) / 1e9:.1f} GFLOP/s = {cnt.score_flops / (bat * 1e-6) / 1e9 / sg:.0%} of sgemm peak "
             f"(target ≥ 60%; batch-shape sgemm alone {sg_b:.1f})")
     fb, rss = int(c["file_bytes"]), int(c["rss_after_load_kb"]) - int(c["rss_before_load_kb"])
-    tbl.add(f"scale N={N:,}: file / RSS growth at load / load time", f"{fb / 1e9:.2f} GB / {rss * 1024 / 1e9:.2f} GB / {float(c['load_s']):.1f} s",
-            None, None, None, None, f"RSS = {rss * 1024 / fb:.2f}× file (target ≤ 1.2×)")
+    peak = int(c["peak_rss_load_kb"]) - int(c["rss_before_load_kb"])
+    tbl.add(f"scale N={N:,}: file / RSS growth after load / peak during load / load time",
+            f"{fb / 1e9:.2f} GB / {rss * 1024 / 1e9:.2f} GB / {peak * 1024 / 1e9:.2f} GB / {float(c['load_s']):.1f} s",
+            None, None, None, None, f"RSS = {rss * 1024 / fb:.2f}× file after load (target ≤ 1.2×), peak {peak * 1024 / fb:.1f}×")
 
 
 def train_rows(tbl: Table, a: argparse.Namespace, sg: float, n: int, d: int, L: int, t: int) -> None:
-    """One epoch of lsrec train on --threads 1 (and the trainer's defaults otherwise)."""
+    """One epoch of `lsrec train` with --threads 1 (trainer defaults otherwise), its events/s and
+    achieved GFLOP/s (FLOPs counted by floors.training_flops_per_target) against the sgemm rate of
+    this run; under `perf record` (sampling, negligible overhead) when perf works, for a breakdown."""
+    import re
+    import shutil
     out = os.path.join(a.scale_dir, "bench-train.lsrec")
     os.makedirs(a.scale_dir, exist_ok=True)
     cmd = [a.cli, "train", "--data", a.train_data, "--out", out, "--epochs", "1", "--threads", "1",
-           "--val-users", "100", "--no-test", "--checkpoint", out + ".ckpt"]
+           "--val-users", "100", "--no-test", "--checkpoint", out + ".ckpt"] + a.train_args.split()
+    prof = out + ".perf"
+    perf = shutil.which("perf")
+    if perf and subprocess.run([perf, "stat", "-e", "task-clock", "true"], capture_output=True).returncode == 0:
+        cmd = [perf, "record", "-F", "499", "-o", prof, "--"] + cmd
+    else:
+        perf = None
     p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        tbl.add("training: failed", None, None, None, None, None, p.stderr[-200:])
-        return
-    import re
     m = re.search(r"training ([0-9.]+) s, ([0-9]+) events/s", p.stdout)
-    items = re.search(r"(\d+) items", p.stdout)
-    if not m:
-        tbl.add("training: could not parse", None, None, None, None, None, p.stdout[-200:])
+    if p.returncode != 0 or not m:
+        tbl.add("training: failed", None, None, None, None, None, (p.stderr or p.stdout)[-200:].replace("\n", " "))
         return
     secs, eps = float(m.group(1)), float(m.group(2))
-    n_items = n
-    mf = read(out)
-    n_items = mf.int("lsrec.n_items")
-    W = 32
-    fl = training_flops_per_target(d, L, n_items, t, W)
+    n_items = read(out).int("lsrec.n_items")
+    fl = training_flops_per_target(d, L, n_items, t, 32)
     gf = eps * fl["total"] / 1e9
-    gf_loss = eps * fl["loss"] / 1e9
-    tbl.add(f"training, 1 epoch, --threads 1 (N={n_items})", f"{eps:,.0f} events/s ({secs:.0f} s)", None, None, None,
+    tbl.add(f"training: 1 epoch ML-1M, --threads 1 (N={n_items})", f"{eps:,.0f} events/s ({secs:.0f} s)", None, None, None,
             f"{sg / fl['total'] * 1e9:,.0f} events/s",
-            f"{gf:.1f} GFLOP/s = {gf / sg:.0%} of sgemm peak; loss/scoring part {fl['loss'] / fl['total']:.0%} of the FLOPs "
-            f"(≥ {gf_loss:.1f} GFLOP/s if it took all the time)")
-    for p_ in (out, out + ".ckpt"):
+            f"{gf:.1f} GFLOP/s = {gf / sg:.0%} of sgemm peak (target ≥ 40% in the loss part); "
+            f"{fl['total'] / 1e6:.2f} MFLOP/target, loss/scoring {fl['loss'] / fl['total']:.0%} of it")
+    if perf:
+        rep = subprocess.run([perf, "report", "-i", prof, "--stdio", "--no-children", "--sort", "dso,sym", "-g", "none",
+                              "--percent-limit", "0"], capture_output=True, text=True).stdout
+        groups = {"OpenBLAS sgemm": 0.0, "softmax exp": 0.0, "loss (other)": 0.0, "LSTM": 0.0, "attention": 0.0,
+                  "Adam": 0.0, "elementwise, copies, dropout": 0.0, "trainEpoch (inlined batching)": 0.0, "data loading": 0.0, "validation/export": 0.0, "other": 0.0}
+        for line in rep.splitlines():
+            mm = re.match(r"\s*([0-9.]+)%\s+(\S+)\s+\[.\]\s+(\S+)", line)
+            if not mm:
+                continue
+            pct, dso, sym = float(mm.group(1)), mm.group(2), mm.group(3)
+            key = ("OpenBLAS sgemm" if "openblas" in dso else "softmax exp" if "fastExp" in sym
+                   else "loss (other)" if "loss" in sym.lower() else "LSTM" if "lstm" in sym.lower()
+                   else "attention" if "attention" in sym.lower() else "Adam" if "Adam" in sym
+                   else "elementwise, copies, dropout" if any(w in sym for w in ("Tanh", "Sigmoid", "expm1", "memmove", "memset", "Dropout", "fusion", "pointwise"))
+                   else "trainEpoch (inlined batching)" if "trainEpoch" in sym
+                   else "data loading" if any(w in sym for w in ("Delimited", "loadMovie", "EventTable", "merge", "Sort", "parse"))
+                   else "validation/export" if any(w in sym for w in ("CRC32C", "Ranker", "evaluate", "LSRecCore")) else "other")
+            groups[key] += pct
+        tbl.add("training: where the time goes (perf samples)", None, None, None, None, None,
+                "; ".join(f"{k} {v:.0f}%" for k, v in sorted(groups.items(), key=lambda kv: -kv[1]) if v >= 0.5))
+    for p_ in (out, out + ".ckpt", prof):
         if os.path.exists(p_):
             os.remove(p_)
 

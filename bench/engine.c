@@ -12,7 +12,7 @@
  *   update_us        lsrec_state_update alone (same events, on clones)
  *   topk_us          lsrec_topk alone (k = 10, same users)
  *   batch_user_us    lsrec_topk_batch over all USERS at once, per user (BATCHES calls per run)
- * and memory: rss_before_load_kb, rss_after_load_kb, file_bytes, load_s, state_blob_bytes
+ * and memory: rss_before_load_kb, rss_after_load_kb, peak_rss_load_kb (VmHWM right after the load), file_bytes, load_s, state_blob_bytes
  * (after 300 events), state_mem_bytes (RSS growth per state over 4000 restored full states),
  * plus checksum=... (a digest of the top-1 ids of the last run).
  */
@@ -40,16 +40,19 @@ static double median(double *v, int n) {
     return v[n / 2];
 }
 
-/* Resident set size in KiB (VmRSS of /proc/self/status). */
-static long rss_kb(void) {
+/* A /proc/self/status field in KiB: "VmRSS:" (resident now) or "VmHWM:" (peak resident). */
+static long status_kb(const char *key) {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
     long kb = -1;
+    size_t len = strlen(key);
     while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0) kb = strtol(line + 6, NULL, 10);
+        if (strncmp(line, key, len) == 0) kb = strtol(line + len, NULL, 10);
     if (f) fclose(f);
     return kb;
 }
+
+static long rss_kb(void) { return status_kb("VmRSS:"); }
 
 #define CHECK(call) do { lsrec_status st_ = (call); if (st_ != LSREC_OK) { \
     fprintf(stderr, "%s failed: %s\n", #call, lsrec_last_error()); exit(1); } } while (0)
@@ -77,9 +80,9 @@ int main(int argc, char **argv) {
     lsrec_model *m;
     CHECK(lsrec_model_load(argv[1], &m));
     double load_s = now_s() - t;
-    long rss1 = rss_kb();
-    printf("file_bytes=%lld\nload_s=%.3f\nrss_before_load_kb=%ld\nrss_after_load_kb=%ld\n",
-           (long long)stt.st_size, load_s, rss0, rss1);
+    long rss1 = rss_kb(), peak = status_kb("VmHWM:");
+    printf("file_bytes=%lld\nload_s=%.3f\nrss_before_load_kb=%ld\nrss_after_load_kb=%ld\npeak_rss_load_kb=%ld\n",
+           (long long)stt.st_size, load_s, rss0, rss1, peak);
 
     int64_t n = lsrec_model_n_items(m);
     int64_t *ids = malloc(sizeof(int64_t) * n);
