@@ -209,6 +209,7 @@ bench: $(BIN_DIR)/bench
 # stream, with this machine's sgemm / bandwidth floors (bench/compare.py; BENCHMARKS.md). Not part
 # of `make test`. bench-setup installs the Python packages it needs (network, once).
 #   make bench-compare MODEL=out/ml1m.lsrec [SCALE="1000000 10000000"] [TRAIN_DATA=/path/ml-1m]
+#                      [CLOCK=cpu (process CPU time, for a loaded machine)] [BENCH_ARGS="--repeats 9"]
 BENCH_BIN := $(BUILD)/bench
 bench-setup:
 	$(PYTHON) -m pip install numpy onnx onnxruntime
@@ -221,7 +222,8 @@ bench-tools: lib-static
 
 bench-compare: bench-tools $(if $(TRAIN_DATA),cli)
 	OPENBLAS_NUM_THREADS=1 $(PYTHON) bench/compare.py $(MODEL) $(if $(SCALE),--scale $(SCALE)) \
-	    $(if $(TRAIN_DATA),--train-data $(TRAIN_DATA) --cli $(SCRATCH)/release/lsrec-cli)
+	    $(if $(TRAIN_DATA),--train-data $(TRAIN_DATA) --cli $(SCRATCH)/release/lsrec-cli) \
+	    $(if $(CLOCK),--clock $(CLOCK)) $(BENCH_ARGS)
 
 # ---- Reliability: stress, sanitizers, fuzzing, trainer robustness (docs/RELIABILITY.md) -------
 
