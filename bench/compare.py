@@ -372,7 +372,7 @@ def main() -> None:
 
     info = machine()
     print(f"machine: nproc {info['nproc']}, {info['cpu']}, load {info['load']}, {info['date']}")
-    fl = run_kv([os.path.join(BIN, "floors"), "5"])
+    fl = run_kv([os.path.join(BIN, "floors"), "5", str(read(a.model).int("lsrec.n_items"))])
     sg, rd, l2 = float(fl["sgemm_gflops"]), float(fl["read_gbs"]), float(fl["read_l2_gbs"])
     print(f"floors: sgemm {sg:.1f} GFLOP/s (1 thread), batch-shape sgemm {fl['sgemm_b256_gflops']}, "
           f"DRAM read {rd:.2f} GB/s, triad {fl['triad_gbs']} GB/s, cache read {l2:.2f} GB/s")
@@ -436,6 +436,9 @@ def main() -> None:
             us(med["batch numpy"]), cell(fl_bat),
             f"numpy / ctypes = {pair_ratio(runs, 'batch numpy', 'batch lsrec'):.2f}×; {frac(fl_bat, bat_c)}; "
             f"{cnt.score_flops / bat_c / 1e3:.1f} GFLOP/s = {cnt.score_flops / bat_c / 1e3 / sg:.0%} of sgemm peak")
+    sgemv = float(fl["sgemv_us"])
+    tbl.add(f"  the scoring product alone: OpenBLAS sgemv [{n} x {d}], in cache", None, None, None, None, us(sgemv, 2),
+            f"{2 * n * d / sgemv / 1e3:.1f} GFLOP/s; lsrec's top-10 (C) takes {c_fig('topk_us') / sgemv:.1f}× this")
     fb, rss = int(c_out["file_bytes"]), int(c_out["rss_after_load_kb"]) - int(c_out["rss_before_load_kb"])
     peak = int(c_out["peak_rss_load_kb"]) - int(c_out["rss_before_load_kb"])
     tbl.add("memory: weight file / RSS growth after load / peak during load", f"{fb / 1e6:.2f} MB / {rss * 1024 / 1e6:.2f} MB / {peak * 1024 / 1e6:.2f} MB",
@@ -455,7 +458,7 @@ def main() -> None:
     md = tbl.markdown()
     head = (f"Command: `make bench-compare MODEL={os.path.relpath(a.model, ROOT)}"
             + (f" SCALE=\"{' '.join(map(str, a.scale))}\"" if a.scale else "")
-            + (f" TRAIN_DATA={a.train_data}" if a.train_data else "") + "`  \n"
+            + (f" TRAIN_DATA={a.train_data}" if a.train_data else "") + (" CLOCK=cpu" if a.clock == "cpu" else "") + "`  \n"
             f"Machine: nproc {info['nproc']}, {info['cpu']}; load average at start {info['load']}; {info['date']}; "
             f"Python {info['python']}, numpy {info['numpy']}"
             + (f", onnxruntime {__import__('onnxruntime').__version__}" if with_ort else "") + "  \n"

@@ -1,7 +1,7 @@
 /*
  * floors.c — this machine's single-core limits, for bench/compare.py's floor column.
  *
- *   floors [REPEATS]
+ *   floors [REPEATS] [N_ITEMS]
  *
  * Prints key=value lines (medians over REPEATS runs, default 5, after a warm-up):
  *   sgemm_gflops        cblas_sgemm, 1 thread, square n = 1536 (2n³ flops per call)
@@ -11,6 +11,8 @@
  *                       write-allocate correction, as STREAM reports)
  *   read_l2_gbs         read-only sum over 1 MiB repeated (the ML-1M item matrix is 0.9 MiB,
  *                       which stays in cache during a request stream)
+ *   sgemv_us            with N_ITEMS: one cblas_sgemv of [N_ITEMS x 64] (the scoring product
+ *                       of one user) with the matrix in cache, µs per call
  * Run with OPENBLAS_NUM_THREADS=1 (the harness sets it); openblas_set_num_threads(1) is called too.
  */
 #define _POSIX_C_SOURCE 199309L
@@ -70,6 +72,7 @@ static void triad(float *restrict a, const float *restrict b, const float *restr
 
 int main(int argc, char **argv) {
     int reps = argc > 1 ? atoi(argv[1]) : 5;
+    int n_items = argc > 2 ? atoi(argv[2]) : 0;
     if (reps < 1 || reps > 100) reps = 5;
     openblas_set_num_threads(1);
     double runs[100];
@@ -136,6 +139,19 @@ int main(int argc, char **argv) {
         }
         printf("read_l2_gbs=%.2f\n", median(runs, reps));
         free(p);
+    }
+    if (n_items > 0) { /* the scoring product alone: s = X u + b, X [n_items x 64] in cache */
+        const int d = 64, inner = 200;
+        float *x = filled((size_t)n_items * d, 0.01f), *u = filled(d, 0.1f), *s = filled(n_items, 0);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, n_items, d, 1, x, d, u, 1, 1, s, 1);
+        for (int r = 0; r < reps; r++) {
+            double t = now_s();
+            for (int i = 0; i < inner; i++) cblas_sgemv(CblasRowMajor, CblasNoTrans, n_items, d, 1, x, d, u, 1, 1, s, 1);
+            runs[r] = (now_s() - t) / inner * 1e6;
+        }
+        sink += s[0];
+        printf("sgemv_items=%d\nsgemv_us=%.3f\n", n_items, median(runs, reps));
+        free(x); free(u); free(s);
     }
     fprintf(stderr, "(checksum %g)\n", (double)sink);
     return 0;
