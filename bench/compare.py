@@ -47,7 +47,7 @@ import lsrec  # noqa: E402
 from lsrec import _native  # noqa: E402
 from lsrec_file import LsrecFile, item_matrix, random_model, read, write  # noqa: E402
 from numpy_engine import NumpyEngine, UserState  # noqa: E402
-from floors import Counts, counts, training_flops_per_target  # noqa: E402
+from floors import counts, training_flops_per_target  # noqa: E402
 
 BIN = os.path.join(ROOT, "build", "bench")
 # --clock cpu: process CPU time (time-slicing by other jobs does not count); wall by default.
@@ -120,19 +120,22 @@ def machine() -> Dict[str, str]:
 
 # ---- parity -------------------------------------------------------------------------------------
 
-def parity(f: LsrecFile, x: np.ndarray, model: "lsrec.Model", users: int = 6, requests: int = 40) -> Dict[str, float]:
+def parity(f: LsrecFile, x: np.ndarray, model: "lsrec.Model", with_ort: bool, users: int = 6,
+           requests: int = 40) -> Dict[str, float]:
     """Same events through every engine; returns the max abs differences against float64 numpy.
     Raises SystemExit when an engine disagrees (beyond float32 rounding) with the reference."""
-    from onnx_engine import OrtEngine
 
     d, n = f.int("lsrec.dim"), f.int("lsrec.n_items")
     ids = model.item_ids
     if not np.array_equal(ids, f.tensors["item.ids"]):
         raise SystemExit("parity: lsrec's item order differs from the file's item.ids")
     ref, f32 = NumpyEngine(f, np.float64, x), NumpyEngine(f, np.float32, x)
-    ort_e = OrtEngine(f, x, K, with_scores=True)
-    worst = {"h,c lsrec": 0.0, "h,c ORT": 0.0, "h,c numpy": 0.0, "scores lsrec": 0.0, "scores ORT": 0.0,
-             "scores numpy": 0.0, "top10 lsrec": 0.0, "top10 ORT": 0.0, "top10 numpy": 0.0}
+    ort_e = None
+    if with_ort:
+        from onnx_engine import OrtEngine
+        ort_e = OrtEngine(f, x, K, with_scores=True)
+    names = ["lsrec", "ORT", "numpy"] if with_ort else ["lsrec", "numpy"]
+    worst = {f"{what} {name}": 0.0 for what in ("h,c", "scores", "top10") for name in names}
     score_scale = 1.0
     for u in range(users):
         sr, s32, so = ref.new_state(), f32.new_state(), f32.new_state()
@@ -144,9 +147,11 @@ def parity(f: LsrecFile, x: np.ndarray, model: "lsrec.Model", users: int = 6, re
             f32.update(s32, item, ts)
             sl.update(int(ids[item]), ts)
             if e < WARM_EVENTS:
-                ort_e.update(so, item, ts)
+                if ort_e:
+                    ort_e.update(so, item, ts)
                 continue
-            top_o, _, _, sc_o = _ort_request(ort_e, so, item, ts)
+            if ort_e:
+                top_o, _, _, sc_o = _ort_request(ort_e, so, item, ts)
             if e % 10 and e != len(events) - 1:
                 continue
             sc_ref = ref.scores(sr)
@@ -154,10 +159,11 @@ def parity(f: LsrecFile, x: np.ndarray, model: "lsrec.Model", users: int = 6, re
             h_l, c_l = state_hc(sl.to_bytes(), d)
             cand = {
                 "lsrec": (h_l, c_l, model.score(sl).astype(np.float64), model.topk(sl, K, exclude_seen=False)[0]),
-                "ORT": (so.h.astype(np.float64), so.c.astype(np.float64), sc_o.astype(np.float64), ids[top_o]),
                 "numpy": (s32.h.astype(np.float64), s32.c.astype(np.float64), f32.scores(s32).astype(np.float64),
                           ids[f32.topk(s32, K)[0]]),
             }
+            if ort_e:
+                cand["ORT"] = (so.h.astype(np.float64), so.c.astype(np.float64), sc_o.astype(np.float64), ids[top_o])
             for name, (h, c, sc, top) in cand.items():
                 worst[f"h,c {name}"] = max(worst[f"h,c {name}"], float(np.abs(h - sr.h).max()), float(np.abs(c - sr.c).max()))
                 worst[f"scores {name}"] = max(worst[f"scores {name}"], float(np.abs(sc - sc_ref).max()))
@@ -372,7 +378,8 @@ def main() -> None:
 
     info = machine()
     print(f"machine: nproc {info['nproc']}, {info['cpu']}, load {info['load']}, {info['date']}")
-    fl = run_kv([os.path.join(BIN, "floors"), "5", str(read(a.model).int("lsrec.n_items"))])
+    head_f = read(a.model)
+    fl = run_kv([os.path.join(BIN, "floors"), "5", str(head_f.int("lsrec.n_items")), str(head_f.int("lsrec.dim"))])
     sg, rd, l2 = float(fl["sgemm_gflops"]), float(fl["read_gbs"]), float(fl["read_l2_gbs"])
     print(f"floors: sgemm {sg:.1f} GFLOP/s (1 thread), batch-shape sgemm {fl['sgemm_b256_gflops']}, "
           f"DRAM read {rd:.2f} GB/s, triad {fl['triad_gbs']} GB/s, cache read {l2:.2f} GB/s")
@@ -385,7 +392,7 @@ def main() -> None:
     with_ort = not a.no_onnx and f.meta["lsrec.fusion"] == "gate"
 
     print("parity (same events through every engine):")
-    par = parity(f, x, model) if with_ort else {}
+    par = parity(f, x, model, with_ort)
 
     c_out = run_kv([os.path.join(BIN, "engine"), a.model, str(a.requests), str(a.repeats), str(a.users)])
     eng = PyEngines(f, x, model, a.users, with_ort)
@@ -467,10 +474,9 @@ def main() -> None:
             f"Clock: {'process CPU time (BENCH_CLOCK=cpu)' if a.clock == 'cpu' else 'wall'}.  \n"
             f"Stream: {a.users} users with full windows, {a.requests} requests per run, median of {a.repeats} runs after a warm-up; "
             f"C = better of two invocations (before: {c_out['request_us']} µs/request, after: {c_out2['request_us']}).  \n"
-            + (f"Parity vs float64 numpy (max abs): h,c lsrec {par['h,c lsrec']:.1e}, ORT {par['h,c ORT']:.1e}, numpy {par['h,c numpy']:.1e}; "
-               f"scores lsrec {par['scores lsrec']:.1e}, ORT {par['scores ORT']:.1e}, numpy {par['scores numpy']:.1e}; "
-               f"top-10 score gap lsrec {par['top10 lsrec']:.1e}, ORT {par['top10 ORT']:.1e}, numpy {par['top10 numpy']:.1e}.\n"
-               if par else "\n"))
+            + "Parity vs float64 numpy (max abs): "
+            + "; ".join(f"{what} " + ", ".join(f"{k.split(' ', 1)[1]} {v:.1e}" for k, v in par.items() if k.startswith(what + " "))
+                        for what in ("h,c", "scores", "top10")) + ".\n")
     print()
     print(head)
     print(md)

@@ -1,7 +1,7 @@
 /*
  * floors.c — this machine's single-core limits, for bench/compare.py's floor column.
  *
- *   floors [REPEATS] [N_ITEMS]
+ *   floors [REPEATS] [N_ITEMS] [D]
  *
  * Prints key=value lines (medians over REPEATS runs, default 5, after a warm-up):
  *   sgemm_gflops        cblas_sgemm, 1 thread, square n = 1536 (2n³ flops per call)
@@ -11,7 +11,7 @@
  *                       write-allocate correction, as STREAM reports)
  *   read_l2_gbs         read-only sum over 1 MiB repeated (the ML-1M item matrix is 0.9 MiB,
  *                       which stays in cache during a request stream)
- *   sgemv_us            with N_ITEMS: one cblas_sgemv of [N_ITEMS x 64] (the scoring product
+ *   sgemv_us            with N_ITEMS: one cblas_sgemv of [N_ITEMS x D] (D = 64; the scoring product
  *                       of one user) with the matrix in cache, µs per call
  * Run with OPENBLAS_NUM_THREADS=1 (the harness sets it); openblas_set_num_threads(1) is called too.
  */
@@ -73,6 +73,8 @@ static void triad(float *restrict a, const float *restrict b, const float *restr
 int main(int argc, char **argv) {
     int reps = argc > 1 ? atoi(argv[1]) : 5;
     int n_items = argc > 2 ? atoi(argv[2]) : 0;
+    int dim = argc > 3 ? atoi(argv[3]) : 64;
+    if (dim < 1 || dim > 4096) dim = 64;
     if (reps < 1 || reps > 100) reps = 5;
     openblas_set_num_threads(1);
     double runs[100];
@@ -141,7 +143,7 @@ int main(int argc, char **argv) {
         free(p);
     }
     if (n_items > 0) { /* the scoring product alone: s = X u + b, X [n_items x 64] in cache */
-        const int d = 64, inner = 200;
+        const int d = dim, inner = 200;
         float *x = filled((size_t)n_items * d, 0.01f), *u = filled(d, 0.1f), *s = filled(n_items, 0);
         cblas_sgemv(CblasRowMajor, CblasNoTrans, n_items, d, 1, x, d, u, 1, 1, s, 1);
         for (int r = 0; r < reps; r++) {
