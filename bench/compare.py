@@ -520,13 +520,32 @@ def scale_rows(tbl: Table, N: int, a: argparse.Namespace, sg: float, rd: float, 
         if r:
             runs.append(CLOCK() - t0)
     np_us = median(runs) * 1e6
+    ort_us = None
+    if not a.no_onnx and N * d * 4 < 1.5e9:  # a serialised ONNX model is capped at 2 GB
+        # ONNX Runtime's score session (attention, gate, Gemm over X, TopK) for one user with a
+        # full window, the state warmed by the numpy engine (same layout)
+        from onnx_engine import OrtEngine
+        ne = NumpyEngine(f, np.float32, X)
+        st = ne.new_state()
+        for e in range(WARM_EVENTS):
+            ne.update(st, warm_item(N, 0, e), warm_time(e))
+        oe = OrtEngine(f, X, K, kinds=("score",))
+        runs = []
+        for r in range(6):
+            t0 = CLOCK()
+            oe.topk(st)
+            if r:
+                runs.append(CLOCK() - t0)
+        ort_us = median(runs) * 1e6
+        del oe, ne
     del f, X, b, sc
     top_floor = cnt.score_floor_us(sg, rd)
     bat_floor = cnt.batch_floor_us(sg, rd, users)
     topk = float(c["topk_us"])
     bat = float(c["batch_user_us"])
-    tbl.add(f"scale N={N:,}: top-10, one user", us(topk, 0), None, None, us(np_us, 0), us(top_floor, 0),
-            f"{topk / top_floor:.2f}× the bandwidth floor (target ≤ 1.5×); numpy / C = {np_us / topk:.2f}×")
+    tbl.add(f"scale N={N:,}: top-10, one user", us(topk, 0), None, us(ort_us, 0), us(np_us, 0), us(top_floor, 0),
+            f"{topk / top_floor:.2f}× the bandwidth floor (target ≤ 1.5×); numpy / C = {np_us / topk:.2f}×"
+            + (f"; ORT / C = {ort_us / topk:.2f}×" if ort_us else ""))
     tbl.add(f"scale N={N:,}: top-10 batch of {users} (per user)", us(bat, 0), None, None, None, us(bat_floor, 0),
             f"{cnt.score_flops / (bat * 1e-6) / 1e9:.1f} GFLOP/s = {cnt.score_flops / (bat * 1e-6) / 1e9 / sg:.0%} of sgemm peak "
             f"(target ≥ 60%; batch-shape sgemm alone {sg_b:.1f})")

@@ -145,12 +145,14 @@ def session(model: onnx.ModelProto) -> ort.InferenceSession:
 class OrtEngine:
     """Drives the three sessions with UserState (the numpy engine's state layout, float32)."""
 
-    def __init__(self, f: LsrecFile, x: np.ndarray, k: int = 10, with_scores: bool = False) -> None:
+    def __init__(self, f: LsrecFile, x: np.ndarray, k: int = 10, with_scores: bool = False,
+                 kinds: Tuple[str, ...] = ("update", "score", "request")) -> None:
         self.B = f.int("lsrec.time_buckets")
         self.k = k
-        self.upd = session(build(f, x, "update", k))
-        self.sco = session(build(f, x, "score", k, with_scores))
-        self.req = session(build(f, x, "request", k, with_scores))
+        # Each session holds its own copy of the item matrix: build only those that are used.
+        self.upd = session(build(f, x, "update", k)) if "update" in kinds else None
+        self.sco = session(build(f, x, "score", k, with_scores)) if "score" in kinds else None
+        self.req = session(build(f, x, "request", k, with_scores)) if "request" in kinds else None
         self.req_out = ["h_out", "c_out", "top_idx", "top_scores"] + (["u", "scores"] if with_scores else [])
         self.sco_out = ["top_idx", "top_scores"] + (["u", "scores"] if with_scores else [])
 
