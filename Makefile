@@ -4,7 +4,7 @@
 #   make lib-static   liblsrec.so with the Swift runtime linked in statically   -> build/static/
 #                     (needs only libc, libm, libstdc++, libgcc_s, libopenblas at run time)
 #   make examples     the C examples in examples/c (recommend, service), linked against build/static
-#   make test-c       C ABI tests and the golden test (Tests/capi), the C examples on the fixture
+#   make test-c       C ABI tests (capi_test, catalog_test) and the golden test (Tests/capi), the C examples on the fixture
 #                     model, and a `make install` into a temporary PREFIX used through pkg-config
 #   make test-python  the Python bindings' pytest suite (bindings/python; runs examples/python)
 #   make test-go      go vet + go test of the Go bindings (bindings/go) and examples/go
@@ -12,6 +12,7 @@
 #   make cli          the `lsrec` command-line tool                           -> build/bin/lsrec
 #   make demo         the main job (README): train, evaluate, recommend through the C API
 #   make bench        C API latency table on MODEL (default: the fixture)
+#   make bench-catalog  latency of the catalogue calls (lsrec_catalog_*) on MODEL (needs text)
 #   make bench-compare  lsrec (C, ctypes) vs ONNX Runtime vs numpy vs this machine's floors on MODEL
 #                     (bench/compare.py, issue 6; SCALE=..., TRAIN_DATA=...; bench-setup: pip packages)
 #   make stress       8 threads x 50k requests on one model == single-threaded (STRESS_THREADS,
@@ -78,13 +79,17 @@ EXAMPLES    := $(BIN_DIR)/recommend $(BIN_DIR)/service
 CAPI_TEST   := $(BIN_DIR)/capi_test
 GOLDEN_TEST := $(BIN_DIR)/golden_test
 STRESS_TEST := $(BIN_DIR)/stress_test
+CATALOG_TEST := $(BIN_DIR)/catalog_test
+# A model without text projection (lsrec.text_dim = 0), for the catalogue's "cannot add" errors.
+TEXTLESS_FIXTURE := Tests/Fixtures/golden-trained.lsrec
 # capi_test with AddressSanitizer (+ LeakSanitizer) and UBSan in the test program; the library is
 # the ordinary one, whose frees, double frees and leaked handles ASan still sees (it owns malloc).
 CAPI_TEST_ASAN := $(BIN_DIR)/capi_test_asan
+CATALOG_TEST_ASAN := $(BIN_DIR)/catalog_test_asan
 SANITIZE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: all lib lib-static examples test test-c test-python test-go test-install swift-test install clean \
-        distclean cli demo bench stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
+        distclean cli demo bench bench-catalog stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
         sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness \
         bench-setup bench-tools bench-compare
 .DELETE_ON_ERROR:
@@ -139,7 +144,15 @@ $(BIN_DIR)/stress_test: Tests/capi/stress_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
+$(BIN_DIR)/catalog_test: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
 $(BIN_DIR)/capi_test_asan: Tests/capi/capi_test.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+$(BIN_DIR)/catalog_test_asan: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
@@ -148,9 +161,12 @@ $(BIN_DIR)/capi_test_asan: Tests/capi/capi_test.c $(C_HEADERS) lib-static
 # The C ABI tests, the golden case (Tests/Fixtures/golden.json), then the examples: recommend
 # as a smoke/link test (it calls every function in lsrec.h), service twice (the second run
 # restores the states the first saved), and finally an install used through pkg-config.
-test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES) $(STRESS_TEST) $(CAPI_TEST_ASAN)
+test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES) $(STRESS_TEST) $(CAPI_TEST_ASAN) $(CATALOG_TEST) \
+        $(CATALOG_TEST_ASAN)
 	$(CAPI_TEST) $(FIXTURE)
+	$(CATALOG_TEST) $(FIXTURE) $(TEXTLESS_FIXTURE)
 	ASAN_OPTIONS=detect_leaks=1 $(CAPI_TEST_ASAN) $(FIXTURE) >/dev/null
+	ASAN_OPTIONS=detect_leaks=1 $(CATALOG_TEST_ASAN) $(FIXTURE) $(TEXTLESS_FIXTURE) 100 >/dev/null
 	$(STRESS_TEST) $(FIXTURE) 2000 8
 	$(GOLDEN_TEST) Tests/Fixtures/golden.json
 	$(BIN_DIR)/recommend $(FIXTURE)
@@ -205,6 +221,15 @@ $(BIN_DIR)/bench: bench/bench.c $(C_HEADERS) lib-static
 bench: $(BIN_DIR)/bench
 	$(BIN_DIR)/bench $(MODEL) 7
 
+# Latency of the catalogue calls (items added after training) on a model with text embeddings
+# (default: the fixture; `make bench-catalog MODEL=...`).
+$(BIN_DIR)/catalog_bench: bench/catalog_bench.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+bench-catalog: $(BIN_DIR)/catalog_bench
+	$(BIN_DIR)/catalog_bench $(MODEL) 7
+
 # Side by side (issue 6): lsrec from C and through ctypes vs ONNX Runtime vs numpy on one request
 # stream, with this machine's sgemm / bandwidth floors (bench/compare.py; BENCHMARKS.md). Not part
 # of `make test`. bench-setup installs the Python packages it needs (network, once).
@@ -258,21 +283,26 @@ sanitize-c-asan:
 	@mkdir -p $(SAN_BIN)
 	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/capi_test_asan Tests/capi/capi_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
 	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/stress_test_asan Tests/capi/stress_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
+	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/catalog_test_asan Tests/capi/catalog_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
 	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/capi_test_asan $(FIXTURE)
+	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/catalog_test_asan $(FIXTURE) $(TEXTLESS_FIXTURE)
 	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/stress_test_asan $(FIXTURE) 2000 8
 
-# capi_test's thread section and the stress test (8 x 2000) against the TSan library.
+# capi_test's thread section, the stress test (8 x 2000) and catalog_test (its reader/writer
+# section) against the TSan library.
 sanitize-c-tsan: $(SAN_BIN)/stress_test_tsan
 	TSAN_OPTIONS=halt_on_error=1 $(SAN_BIN)/capi_test_tsan $(FIXTURE)
 	TSAN_OPTIONS=halt_on_error=1 $(SAN_BIN)/stress_test_tsan $(FIXTURE) 2000 8
+	TSAN_OPTIONS=halt_on_error=1 $(SAN_BIN)/catalog_test_tsan $(FIXTURE) $(TEXTLESS_FIXTURE) 100
 
 # Phony prerequisite (like lib-static): the TSan library is rebuilt (a no-op if current) and the
 # programs relinked whenever they are used.
 lib-tsan:
 	$(SWIFT) build --sanitize=thread --product lsrec --scratch-path $(SCRATCH_TSAN)
 
-$(SAN_BIN)/stress_test_tsan: Tests/capi/stress_test.c Tests/capi/capi_test.c $(C_HEADERS) lib-tsan
+$(SAN_BIN)/stress_test_tsan: Tests/capi/stress_test.c Tests/capi/capi_test.c Tests/capi/catalog_test.c $(C_HEADERS) lib-tsan
 	@mkdir -p $(SAN_BIN)
+	$(SAN_CC) $(CSTD) $(CWARN) -O1 -g -fsanitize=thread $(CPPFLAGS) -o $(SAN_BIN)/catalog_test_tsan Tests/capi/catalog_test.c $(call LDFLAGS_SAN,$(SCRATCH_TSAN)) $(LDFLAGS_TSAN_RT)
 	$(SAN_CC) $(CSTD) $(CWARN) -O1 -g -fsanitize=thread $(CPPFLAGS) -o $(SAN_BIN)/capi_test_tsan Tests/capi/capi_test.c $(call LDFLAGS_SAN,$(SCRATCH_TSAN)) $(LDFLAGS_TSAN_RT)
 	$(SAN_CC) $(CSTD) $(CWARN) -O1 -g -fsanitize=thread $(CPPFLAGS) -o $@ Tests/capi/stress_test.c $(call LDFLAGS_SAN,$(SCRATCH_TSAN)) $(LDFLAGS_TSAN_RT)
 
