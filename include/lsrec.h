@@ -11,12 +11,18 @@
  *                weights alive (reference-counted), so freeing the model handle while states exist
  *                is safe: those states can still be serialised, rebased onto a new model and
  *                freed. The freed lsrec_model pointer itself must not be used again.
+ *   lsrec_catalog  The items to recommend from: a model's items, minus removed ones, plus items
+ *                added after training from a text embedding. Safe to share between threads
+ *                (readers and writers); see "Catalogue" below.
+ *   lsrec_encoder  The text encoder (all-MiniLM-L6-v2) loaded from an encoder .lsrec file: text in,
+ *                L2-normalised embedding out. Immutable after load, shared by any number of threads
+ *                (section "Text encoder").
  *
  * Conventions
  *   - Every function that can fail returns an lsrec_status (0 = LSREC_OK). On failure nothing is
  *     changed (outputs are not written unless stated) and lsrec_last_error() describes the problem.
- *     Exception: the constructors (_load, _load_memory, _new, _clone, _deserialize, _rebase) set *out to
- *     NULL on failure (when out itself is not NULL).
+ *     Exception: the constructors (_load, _load_memory, _new, _clone, _deserialize, _rebase,
+ *     lsrec_catalog_new) set *out to NULL on failure (when out itself is not NULL).
  *   - Items are named by their external int64 ids (e.g. MovieLens movie ids) everywhere.
  *   - Times are unix seconds (int64). An event may have LSREC_TS_UNKNOWN (-1) as its time; other
  *     negative times are refused. Known event times must not decrease (LSREC_E_OUT_OF_ORDER);
@@ -178,6 +184,142 @@ lsrec_status lsrec_explain(const lsrec_model *model, const lsrec_state *state, i
                            int64_t *out_history_items, float *out_weights, size_t *n_out);
 /** The user vector u (d floats, cap >= d) at time now. */
 lsrec_status lsrec_user_vector(const lsrec_model *model, const lsrec_state *state, int64_t now, float *out, size_t cap);
+
+/* ---- Catalogue: items added after training ------------------------------------------------- */
+
+/* An lsrec_catalog is the set of items a host recommends from, layered on a model: the model's
+ * items, minus the ones removed, plus new items added from a text embedding (e.g. the output of
+ * the same sentence encoder that made the model's item.text) without retraining. The model is
+ * never changed; the catalogue holds a reference to it (like a state), so lsrec_model_free while
+ * a catalogue exists is safe.
+ *
+ * Scoring of an added item (docs/MODEL.md, "Items added after training"): e = P . t with the
+ * model's text projection P and text embedding t, bias = the median trained item bias. A model
+ * without text projection (lsrec.text_dim = 0) cannot take added items (removal still works).
+ *
+ * Order: the model's items in the model's order, then added items in the order they were added.
+ * lsrec_catalog_item_ids lists this order and lsrec_catalog_topk breaks score ties by it.
+ *
+ * Ids: an added item's id must be new: not a current catalogue item and not one of the model's
+ * ids (even a removed one: bring that back with lsrec_catalog_restore_item), and not -1 (padding).
+ * There is no silent replacement: to replace an added item, remove it, then add it again.
+ *
+ * Events: user states hold model items only (their blobs, docs/FORMAT.md, store model item
+ * indices). lsrec_catalog_state_update accepts any model item, removed ones included (the user
+ * did see it); an event on an added item is refused with LSREC_E_UNKNOWN_ITEM and the state is
+ * unchanged (as lsrec_state_update does for any id the model does not know). Explanations
+ * therefore always name model items.
+ *
+ * Threads: one catalogue may be used by any number of threads at once, readers (_topk,
+ * _score_items, _explain, _item_ids, _n_items, _contains, _item_vector, _state_update) and
+ * writers (_add_item, _remove_item, _restore_item) alike. A read-write lock (writer-preferring)
+ * guards it: reads run in parallel, each on one consistent catalogue (never a half-made change);
+ * a write waits for the reads in progress and is short (O(d) for an add, O(1) to remove or restore
+ * a model item, O(added items * d) to remove an added item); reads arriving meanwhile wait for it.
+ * Two reads in a row may see different catalogues if a writer ran in between. States keep their
+ * own rule (one thread at a time per state). Do not free a catalogue while another thread is
+ * using it. */
+typedef struct lsrec_catalog lsrec_catalog;
+
+/** A new catalogue holding exactly model's items. Free with lsrec_catalog_free. */
+lsrec_status lsrec_catalog_new(const lsrec_model *model, lsrec_catalog **out);
+/** Frees a catalogue. NULL is a no-op. */
+void lsrec_catalog_free(lsrec_catalog *cat);
+/** Number of items a recommendation can return now (visible model items + added items), or -1 if
+ *  cat is NULL. */
+int64_t lsrec_catalog_n_items(const lsrec_catalog *cat);
+/** 1 if item_id is in the catalogue now, 0 if not, -1 if cat is NULL. */
+int32_t lsrec_catalog_contains(const lsrec_catalog *cat, int64_t item_id);
+/** Writes the catalogue's item ids in catalogue order to out. *n_out (may be NULL) receives the
+ *  count, also when cap is too small (LSREC_E_BUFFER_TOO_SMALL, nothing written): another thread
+ *  may have added items since lsrec_catalog_n_items. out may be NULL when the catalogue is empty. */
+lsrec_status lsrec_catalog_item_ids(const lsrec_catalog *cat, int64_t *out, size_t cap, size_t *n_out);
+/** Adds an item from its text embedding text_vec (text_dim floats; text_dim must equal the
+ *  model's lsrec.text_dim). Errors (nothing changes): LSREC_E_INVALID_ARGUMENT for a model without
+ *  text projection, a wrong text_dim, a NULL text_vec, or an id that is already in the catalogue,
+ *  is one of the model's ids, or is -1; LSREC_E_NONFINITE for NaN/Inf in text_vec or a vector so
+ *  large that scores could overflow float32. O(d * text_dim). */
+lsrec_status lsrec_catalog_add_item(lsrec_catalog *cat, int64_t item_id, const float *text_vec, size_t text_dim);
+/** Removes an item from the catalogue: a model item is hidden (lsrec_catalog_restore_item brings
+ *  it back), an added item is dropped. An id not in the catalogue (never there, or already
+ *  removed) gives LSREC_E_UNKNOWN_ITEM. */
+lsrec_status lsrec_catalog_remove_item(lsrec_catalog *cat, int64_t item_id);
+/** Makes a removed model item recommendable again (LSREC_E_UNKNOWN_ITEM if the model does not
+ *  have item_id, LSREC_E_INVALID_ARGUMENT if it was not removed). */
+lsrec_status lsrec_catalog_restore_item(lsrec_catalog *cat, int64_t item_id);
+/** The item vector e (d floats, cap >= d) and, if bias is not NULL, the bias b of a catalogue
+ *  item: its score for user vector u (lsrec_user_vector) is u . e + b. */
+lsrec_status lsrec_catalog_item_vector(const lsrec_catalog *cat, int64_t item_id, float *out, size_t cap,
+                                       float *bias);
+/** lsrec_score_items over the catalogue: scores of n catalogue items (model or added); an id not
+ *  in the catalogue (including removed ones) gives LSREC_E_UNKNOWN_ITEM and writes nothing. state
+ *  must belong to the catalogue's model (LSREC_E_MODEL_MISMATCH otherwise). */
+lsrec_status lsrec_catalog_score_items(const lsrec_catalog *cat, const lsrec_state *state, int64_t now,
+                                       const int64_t *items, size_t n, float *out);
+/** lsrec_topk over the catalogue: the k best catalogue items, best first, ties in catalogue order;
+ *  removed items never appear. Same buffers, padding (id -1, score -INFINITY), *n_out, flags
+ *  (LSREC_EXCLUDE_SEEN leaves out the model items among the state's held events) and exclude
+ *  (ids not in the catalogue are ignored) as lsrec_topk. */
+lsrec_status lsrec_catalog_topk(const lsrec_catalog *cat, const lsrec_state *state, int64_t now, size_t k,
+                                uint32_t flags, const int64_t *exclude, size_t n_exclude,
+                                int64_t *out_items, float *out_scores, size_t *n_out);
+/** lsrec_explain for a catalogue item (model or added): the history items (model items, removed
+ *  ones included) that contributed most to item_id's score, largest first, at the time of the
+ *  last event; out arrays hold k entries, padded with id -1 and weight 0. */
+lsrec_status lsrec_catalog_explain(const lsrec_catalog *cat, const lsrec_state *state, int64_t item_id, size_t k,
+                                   int64_t *out_history_items, float *out_weights, size_t *n_out);
+/** lsrec_state_update through the catalogue: feeds an event on a model item (removed ones
+ *  included). An event on an added item gives LSREC_E_UNKNOWN_ITEM (see "Events" above); on any
+ *  error the state is unchanged. */
+lsrec_status lsrec_catalog_state_update(const lsrec_catalog *cat, lsrec_state *state, int64_t item_id,
+                                        int64_t unix_ts);
+
+/* ---- Text encoder -------------------------------------------------------------------------- */
+
+/* The sentence encoder all-MiniLM-L6-v2 (Apache-2.0; BERT, 6 layers, hidden 384) in the library:
+ * text in, a 384-float L2-normalised embedding out (cosine = dot product). Weights come from an
+ * encoder .lsrec file written by `lsrec convert-encoder` (docs/FORMAT.md, "Encoder files").
+ * Tokenisation matches Hugging Face `tokenizers` with the model's tokenizer.json (lowercase, accents
+ * stripped, punctuation and CJK ideographs split, WordPiece, [CLS] ... [SEP], at most
+ * lsrec_encoder_max_tokens() tokens: longer texts are truncated, never refused). Texts are
+ * NUL-terminated UTF-8; invalid UTF-8 gives LSREC_E_INVALID_ARGUMENT.
+ *
+ * Thread safety: an encoder is immutable after lsrec_encoder_load. Any number of threads may call
+ * lsrec_encoder_tokenize, lsrec_encode_text and lsrec_encode_batch on one encoder at the same time
+ * (each call uses its own scratch memory). lsrec_encoder_free must not race with other calls on the
+ * same encoder. Ownership: the caller owns every buffer; the library keeps no pointer after a call. */
+
+typedef struct lsrec_encoder lsrec_encoder;
+
+/** Loads an encoder .lsrec file (checksums verified). path must be a regular file (else LSREC_E_IO).
+ *  A recommender model file gives LSREC_E_FORMAT ("this is a recommender model file ..."); damaged
+ *  files give the statuses of lsrec_model_load. On success *out owns a new encoder (free with
+ *  lsrec_encoder_free); on failure *out is set to NULL. Takes under a second and ~90 MB of memory
+ *  (f16 files are half the size on disk and widened to f32 in memory). */
+lsrec_status lsrec_encoder_load(const char *path, lsrec_encoder **out);
+/** Frees an encoder. NULL is a no-op. */
+void lsrec_encoder_free(lsrec_encoder *enc);
+/** Embedding width (384 for MiniLM), or -1 if enc is NULL. */
+int32_t lsrec_encoder_dim(const lsrec_encoder *enc);
+/** Token limit including [CLS] and [SEP] (128 for MiniLM), or -1 if enc is NULL. */
+int32_t lsrec_encoder_max_tokens(const lsrec_encoder *enc);
+/** The token ids the encoder would see for utf8: [CLS] (101), the WordPiece ids, [SEP] (102),
+ *  truncated to lsrec_encoder_max_tokens(). On success *n_out receives the number of ids (>= 2)
+ *  written to out_ids. If cap is smaller, nothing is written to out_ids, *n_out receives the number
+ *  needed and the status is LSREC_E_BUFFER_TOO_SMALL (out_ids may be NULL when cap is 0: a size
+ *  query). n_out must not be NULL. */
+lsrec_status lsrec_encoder_tokenize(const lsrec_encoder *enc, const char *utf8, int32_t *out_ids, size_t cap,
+                                    size_t *n_out);
+/** Encodes one text into out (cap >= dim floats, else LSREC_E_BUFFER_TOO_SMALL): the mean of the
+ *  last hidden states over the tokens, L2-normalised. "" is valid (it encodes [CLS] [SEP]). */
+lsrec_status lsrec_encode_text(const lsrec_encoder *enc, const char *utf8, float *out, size_t cap);
+/** Encodes n texts into out, row-major n x dim (row i is the embedding of texts[i], equal to
+ *  lsrec_encode_text of it up to float rounding); cap counts floats and must be >= n * dim.
+ *  Every text is validated (non-NULL, valid UTF-8) before anything is computed; on any error
+ *  nothing is written. n == 0 does nothing (texts and out may then be NULL). Batching amortises
+ *  the weight reads: several times the throughput of n single calls. */
+lsrec_status lsrec_encode_batch(const lsrec_encoder *enc, const char *const *texts, size_t n, float *out,
+                                size_t cap);
 
 #ifdef __cplusplus
 }

@@ -7,8 +7,9 @@ import Darwin
 /// Whole-file reads and crash-safe whole-file writes with Glibc stdio. Errors are
 /// `LSRecError(.io, ...)` carrying the path and `strerror(errno)`.
 public enum FileIO {
-    /// Reads the whole file at `path`.
-    /// Throws `LSRecError(.io, "cannot open '<path>': <strerror>")` or `"cannot read '<path>': ..."`.
+    /// Reads the whole regular file at `path`. Devices, FIFOs and directories are refused (a read of
+    /// /dev/zero would never end). Throws `LSRecError(.io, "cannot open '<path>': <strerror>")`,
+    /// `"'<path>' is not a regular file"` or `"cannot read '<path>': ..."`.
     public static func readAll(path: String) throws -> [UInt8] {
         guard let f = fopen(path, "rbe") else {
             throw LSRecError(.io, "cannot open '\(path)': \(errnoText(errno))")
@@ -16,10 +17,16 @@ public enum FileIO {
         defer { fclose(f) }
         var st = stat()
         var hint = 0
-        if fstat(fileno(f), &st) == 0, st.st_size > 0, let n = Int(exactly: st.st_size) { hint = n }
+        guard fstat(fileno(f), &st) == 0 else {
+            throw LSRecError(.io, "cannot stat '\(path)': \(errnoText(errno))")
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw LSRecError(.io, "'\(path)' is not a regular file")
+        }
+        if st.st_size > 0, let n = Int(exactly: st.st_size) { hint = n }
 
         // Read the size announced by fstat straight into the array, then whatever follows
-        // (the file may have grown, or may not be a regular file).
+        // (the file may have grown since fstat).
         var out = [UInt8](unsafeUninitializedCapacity: hint) { buf, initialized in
             initialized = hint > 0 ? fread(buf.baseAddress, 1, hint, f) : 0
         }

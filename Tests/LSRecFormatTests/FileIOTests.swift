@@ -65,6 +65,14 @@ final class FileIOTests: XCTestCase {
         assertThrows(.io, contains: dir) { try FileIO.readAll(path: dir) }
     }
 
+    /// A device would be read forever (/dev/zero) or block; only regular files are read.
+    func testReadRefusesDevices() {
+        for dev in ["/dev/zero", "/dev/null"] {
+            assertThrows(.io, contains: "'\(dev)' is not a regular file") { try FileIO.readAll(path: dev) }
+            assertThrows(.io) { try WeightFile(path: dev) }
+        }
+    }
+
     func testWriteOverDirectoryFailsAndLeavesItIntact() throws {
         let path = dir + "/sub"
         XCTAssertEqual(mkdir(path, 0o755), 0)

@@ -21,7 +21,8 @@
  *      -Wl,-rpath,$PWD/build/static -lpthread -o recommend
  *
  * Besides the demo, the program is the link test of the C API: it calls every function declared
- * in include/lsrec.h at least once and exits non-zero if any call does not behave.
+ * in include/lsrec.h at least once (except the catalogue's lsrec_catalog_*, which
+ * Tests/capi/catalog_test.c calls) and exits non-zero if any call does not behave.
  */
 #define _POSIX_C_SOURCE 200809L
 
