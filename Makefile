@@ -16,6 +16,8 @@
 #   make bench        C API latency table on MODEL (default: the fixture)
 #   make bench-encoder  text-encoder titles/s (one core, batch 1/8/32/128) on MOVIES (ML-1M movies.dat)
 #   make bench-catalog  latency of the catalogue calls (lsrec_catalog_*) on MODEL (needs text)
+#   make bench-compare  lsrec (C, ctypes) vs ONNX Runtime vs numpy vs this machine's floors on MODEL
+#                     (bench/compare.py, issue 6; SCALE=..., TRAIN_DATA=...; bench-setup: pip packages)
 #   make stress       8 threads x 50k requests on one model == single-threaded (STRESS_THREADS,
 #                     STRESS_REQUESTS); test-c runs 8 x 2000
 #   make sanitize     the Swift tests under ASan and TSan, the C tests under ASan+UBSan and TSan
@@ -102,7 +104,8 @@ SANITIZE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -
 
 .PHONY: all lib lib-static examples encoder test test-c test-python test-go test-install swift-test install clean \
         distclean cli demo bench bench-catalog bench-encoder stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
-        sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness
+        sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness \
+        bench-setup bench-tools bench-compare
 .DELETE_ON_ERROR:
 
 all: lib lib-static examples
@@ -269,6 +272,26 @@ $(BIN_DIR)/encoder_bench: bench/encoder_bench.c $(C_HEADERS) lib-static
 
 bench-encoder: $(BIN_DIR)/encoder_bench encoder
 	OPENBLAS_NUM_THREADS=1 $(BIN_DIR)/encoder_bench $(ENCODER) $(ENCODER_F16) $(MOVIES)
+
+# Side by side (issue 6): lsrec from C and through ctypes vs ONNX Runtime vs numpy on one request
+# stream, with this machine's sgemm / bandwidth floors (bench/compare.py; BENCHMARKS.md). Not part
+# of `make test`. bench-setup installs the Python packages it needs (network, once).
+#   make bench-compare MODEL=out/ml1m.lsrec [SCALE="1000000 10000000"] [TRAIN_DATA=/path/ml-1m]
+#                      [CLOCK=cpu (process CPU time, for a loaded machine)] [BENCH_ARGS="--repeats 9"]
+BENCH_BIN := $(BUILD)/bench
+bench-setup:
+	$(PYTHON) -m pip install numpy onnx onnxruntime
+
+bench-tools: lib-static
+	@mkdir -p $(BENCH_BIN)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $(BENCH_BIN)/engine bench/engine.c $(LDFLAGS_LSREC)
+	$(CC) $(CSTD) $(CWARN) -O3 -march=native -o $(BENCH_BIN)/floors bench/floors.c -lopenblas -lm
+	$(CC) $(CSTD) $(CWARN) -O2 -shared -fPIC -o $(BENCH_BIN)/libcrc32c.so bench/crc32c.c
+
+bench-compare: bench-tools $(if $(TRAIN_DATA),cli)
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) bench/compare.py $(MODEL) $(if $(SCALE),--scale $(SCALE)) \
+	    $(if $(TRAIN_DATA),--train-data $(TRAIN_DATA) --cli $(SCRATCH)/release/lsrec-cli) \
+	    $(if $(CLOCK),--clock $(CLOCK)) $(BENCH_ARGS)
 
 # ---- Reliability: stress, sanitizers, fuzzing, trainer robustness (docs/RELIABILITY.md) -------
 

@@ -34,6 +34,12 @@ public func lsrec_state_n_events(_ handle: OpaquePointer?) -> Int64 {
     return Int64(clamping: box.state.eventCount)
 }
 
+/// Dense index of one external id.
+func itemIndex(_ model: Model, _ id: Int64) throws -> Int {
+    guard let i = model.index(ofItem: id) else { throw LSRecError(.unknownItem, "item id \(id) is not in the model") }
+    return i
+}
+
 /// Dense indices of external ids; the first unknown id is an error naming its position.
 func itemIndices(_ model: Model, _ ids: [Int64]) throws -> [Int] {
     try ids.enumerated().map { n, id in
@@ -50,7 +56,8 @@ public func lsrec_state_update(_ model: OpaquePointer?, _ state: OpaquePointer?,
     guarded("lsrec_state_update") {
         let m = try modelBox(model).model
         let box = try stateBox(state)
-        try m.update(&box.state, itemIndices: itemIndices(m, [item]), timestamps: [ts])
+        // The one-event path: no arrays, no batch validation (update validates before changing anything).
+        try m.update(&box.state, itemIndex: itemIndex(m, item), timestamp: ts)
     }
 }
 

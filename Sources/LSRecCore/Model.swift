@@ -32,6 +32,8 @@ public final class Model: @unchecked Sendable {
     let textProj: [Float]
     /// Bias given to an item that was not trained (NewItem.swift): the median trained item bias.
     public let newItemBias: Float
+    /// Weight products folded at load for the request paths (PreparedWeights.swift).
+    let prepared: PreparedWeights
 
     /// Parses, verifies (every checksum) and loads a weight file held in memory.
     public convenience init(bytes: [UInt8]) throws {
@@ -118,6 +120,9 @@ public final class Model: @unchecked Sendable {
         gateW = try load("gate.w", [d, 2 * d + t])
         gateBias = try load("gate.bias", [d])
         outW = try load("out.w_h", [d, d])
+        prepared = PreparedWeights(d: d, t: t, buckets: b, lstmWx: lstmWx, lstmBias: lstmBias, eventGap: eventGap,
+                                   gateW: gateW, gateBias: gateBias, requestGap: requestGap,
+                                   attnWq: attnWq, attnWk: attnWk)
         try checkNoOverflow()
     }
 

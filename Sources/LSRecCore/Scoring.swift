@@ -1,3 +1,4 @@
+import CBLAS
 import LSRecFormat
 
 extension Model {
@@ -7,11 +8,48 @@ extension Model {
         scores(userVector: u, into: &out)
     }
 
-    /// Scores of every item for a given user vector.
+    /// Scores of every item for a given user vector, block by block exactly as `topK` computes
+    /// them (so a ranking and its scores always agree to the bit).
     func scores(userVector u: [Float], into out: inout [Float]) {
         if out.count != nItems { out = [Float](repeating: 0, count: nItems) }
-        for i in 0..<nItems { out[i] = itemBias[i] }
-        BLAS.gemv(rows: nItems, cols: dim, items, u, beta: 1, &out)
+        let rows = scoreBlockRows
+        u.withUnsafeBufferPointer { u in
+            items.withUnsafeBufferPointer { x in
+                itemBias.withUnsafeBufferPointer { bias in
+                    out.withUnsafeMutableBufferPointer { o in
+                        var first = 0
+                        while first < nItems {
+                            let count = min(rows, nItems - first)
+                            scoreBlock(x.baseAddress!, first: first, count: count, u: u.baseAddress!,
+                                       into: o.baseAddress! + first)
+                            for i in first ..< first + count { o[i] += bias[i] }
+                            first += count
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Items per scoring block: the block's scores stay in L1 while they are selected from, and
+    /// one sgemv of rows × d < 9216 is below OpenBLAS's threading threshold, so a request stays
+    /// on its caller's core.
+    var scoreBlockRows: Int { max(1, min(nItems, 8192 / dim)) }
+
+    /// out[i] = X[first + i] · u for i < count (no bias): one single-threaded sgemv.
+    @inline(__always)
+    func scoreBlock(_ x: UnsafePointer<Float>, first: Int, count: Int, u: UnsafePointer<Float>,
+                    into out: UnsafeMutablePointer<Float>) {
+        let d = dim
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(d), 1, x + first * d, Int32(d), u, 1, 0, out, 1)
+    }
+
+    /// S[b, i] = U[b] · X[first + i] for b < n users, i < count items (S row-major n × count).
+    func scoreBlock(users u: UnsafePointer<Float>, _ n: Int, _ x: UnsafePointer<Float>, first: Int, count: Int,
+                    into s: UnsafeMutablePointer<Float>) {
+        let d = dim
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(d), 1,
+                    u, Int32(d), x + first * d, Int32(d), 0, s, Int32(count))
     }
 
     /// Scores of every item, checking that the state belongs to this model.

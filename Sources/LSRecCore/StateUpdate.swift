@@ -1,9 +1,4 @@
 import LSRecFormat
-#if canImport(Glibc)
-import Glibc
-#endif
-
-@inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 
 extension Model {
     /// A fresh state for a user with no events (h = c = 0).
@@ -49,22 +44,30 @@ extension Model {
         try update(&state, itemIndex: index, timestamp: timestamp)
     }
 
-    /// The LSTM recurrence on a validated event.
+    /// The LSTM recurrence on a validated event, with no heap allocation:
+    /// z = (b + W_x[:, d:] G[bucket]) + W_x[:, :d] e + W_h h  (the first term prepared per bucket).
     func lstmStep(_ state: inout UserState, itemIndex: Int, timestamp: Int64) {
         let d = dim, t = config.timeDim
         let gap: Int64? = (timestamp >= 0 && state.lastTime >= 0) ? timestamp - state.lastTime : nil
         let bucket = timeBucket(gap, buckets: config.timeBuckets)
-        var x = [Float](repeating: 0, count: d + t)
-        for j in 0..<d { x[j] = items[itemIndex * d + j] }
-        for j in 0..<t { x[d + j] = eventGap[bucket * t + j] }
-        var z = lstmBias
-        BLAS.gemv(rows: 4 * d, cols: d + t, lstmWx, x, beta: 1, &z)
-        BLAS.gemv(rows: 4 * d, cols: d, lstmWh, state.h, beta: 1, &z)
-        for j in 0..<d {
-            let i = sigmoid(z[j]), f = sigmoid(z[d + j]), g = tanhf(z[2 * d + j]), o = sigmoid(z[3 * d + j])
-            let c = f * state.c[j] + i * g
-            state.c[j] = c
-            state.h[j] = o * tanhf(c)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * d) { zb in
+            let z = zb.baseAddress!
+            prepared.lstmByBucket.withUnsafeBufferPointer { z.update(from: $0.baseAddress! + bucket * 4 * d, count: 4 * d) }
+            lstmWx.withUnsafeBufferPointer { wx in
+                items.withUnsafeBufferPointer { x in
+                    gemv(wx.baseAddress!, lda: d + t, rows: 4 * d, cols: d, x.baseAddress! + itemIndex * d, accumulate: true, z)
+                }
+            }
+            lstmWh.withUnsafeBufferPointer { wh in
+                state.h.withUnsafeBufferPointer { h in
+                    gemv(wh.baseAddress!, lda: d, rows: 4 * d, cols: d, h.baseAddress!, accumulate: true, z)
+                }
+            }
+            state.c.withUnsafeMutableBufferPointer { c in
+                state.h.withUnsafeMutableBufferPointer { h in
+                    lstmCell(z, c.baseAddress!, h.baseAddress!, d)
+                }
+            }
         }
         state.push(item: Int32(itemIndex), time: timestamp)
     }

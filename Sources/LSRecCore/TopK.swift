@@ -14,61 +14,62 @@ func ranksBefore(_ a: ScoredItem, _ b: ScoredItem) -> Bool {
 }
 
 /// The k best entries of `scores` in ranking order, skipping indices where `excluded` is true.
-/// A bounded heap: O(N log k), one pass over the scores. NaN scores are never selected.
+/// A bounded heap with a threshold test in front: O(N + k log k · log N) on typical data, one
+/// pass over the scores. NaN scores are never selected.
 public func topK(_ scores: [Float], k: Int, excluded: [Bool]? = nil) -> [ScoredItem] {
     guard k > 0 else { return [] }
-    // Min-heap on ranking order: the root is the worst of the kept items.
-    var heap: [ScoredItem] = []
-    heap.reserveCapacity(min(k, scores.count))
-    for i in 0..<scores.count {
-        let s = scores[i]
-        if s.isNaN { continue }
-        if let excluded, excluded[i] { continue }
-        let item = ScoredItem(index: i, score: s)
-        if heap.count < k {
-            heap.append(item)
-            siftUp(&heap, heap.count - 1)
-        } else if ranksBefore(item, heap[0]) {
-            heap[0] = item
-            siftDown(&heap, 0)
+    var heap = TopKHeap(k: k, capacityHint: scores.count)
+    if let excluded {
+        for i in 0..<min(scores.count, excluded.count) where !excluded[i] {
+            let s = scores[i]
+            if s > heap.threshold || !heap.isFull { heap.offer(i, s) }
+        }
+        // A mask shorter than the scores excludes nothing beyond its end.
+        for i in min(scores.count, excluded.count)..<scores.count {
+            let s = scores[i]
+            if s > heap.threshold || !heap.isFull { heap.offer(i, s) }
+        }
+    } else {
+        scores.withUnsafeBufferPointer { p in
+            if let base = p.baseAddress { offerBlock(base, bias: nil, p.count, first: 0, to: &heap, excluding: nil) }
         }
     }
-    return heap.sorted(by: ranksBefore)
-}
-
-@inline(__always)
-private func siftUp(_ heap: inout [ScoredItem], _ start: Int) {
-    var child = start
-    while child > 0 {
-        let parent = (child - 1) / 2
-        guard ranksBefore(heap[parent], heap[child]) else { return }
-        heap.swapAt(parent, child)
-        child = parent
-    }
-}
-
-@inline(__always)
-private func siftDown(_ heap: inout [ScoredItem], _ start: Int) {
-    var parent = start
-    while true {
-        let left = 2 * parent + 1, right = left + 1
-        var worst = parent
-        if left < heap.count && ranksBefore(heap[worst], heap[left]) { worst = left }
-        if right < heap.count && ranksBefore(heap[worst], heap[right]) { worst = right }
-        if worst == parent { return }
-        heap.swapAt(parent, worst)
-        parent = worst
-    }
+    return heap.sorted()
 }
 
 extension Model {
-    /// Exclusion mask for the state's held events (and extra dense indices), or nil when empty.
-    func exclusionMask(_ state: UserState, excludeSeen: Bool, extra: [Int]) -> [Bool]? {
-        guard excludeSeen && state.historyCount > 0 || !extra.isEmpty else { return nil }
-        var mask = [Bool](repeating: false, count: nItems)
-        if excludeSeen { for r in 0..<state.historyCount { mask[state.historyItem(r)] = true } }
-        for i in extra where i >= 0 && i < nItems { mask[i] = true }
-        return mask
+    /// The state's held items and `extra` dense indices as a set, or nil when there is nothing to exclude.
+    func exclusionSet(_ state: UserState, excludeSeen: Bool, extra: [Int]) -> ExclusionSet? {
+        let held = excludeSeen ? state.historyCount : 0
+        guard held > 0 || !extra.isEmpty else { return nil }
+        var set = ExclusionSet(capacity: held + extra.count)
+        if excludeSeen { state.forEachHeldItem { _, item in set.insert(item) } }
+        for i in extra where i >= 0 && i < nItems { set.insert(i) }
+        return set.isEmpty ? nil : set
+    }
+
+    /// The k best items for the user vector u (d floats), skipping `excluded`. Items are scored a
+    /// block at a time and each block is selected from while it is in L1, so the N scores never
+    /// exist at once (no N-sized allocation, at any catalogue size).
+    func topK(userVector u: UnsafePointer<Float>, k: Int, excluded: ExclusionSet?) -> [ScoredItem] {
+        guard k > 0 else { return [] }
+        var heap = TopKHeap(k: k, capacityHint: nItems)
+        let rows = scoreBlockRows
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: rows) { block in
+            items.withUnsafeBufferPointer { x in
+                itemBias.withUnsafeBufferPointer { bias in
+                    var first = 0
+                    while first < nItems {
+                        let count = min(rows, nItems - first)
+                        scoreBlock(x.baseAddress!, first: first, count: count, u: u, into: block.baseAddress!)
+                        offerBlock(block.baseAddress!, bias: bias.baseAddress! + first, count, first: first,
+                                   to: &heap, excluding: excluded)
+                        first += count
+                    }
+                }
+            }
+        }
+        return heap.sorted()
     }
 
     /// The k best items for a user. `excludeSeen` drops items among the held events;
@@ -76,17 +77,69 @@ extension Model {
     public func topK(_ state: UserState, now: RequestTime, k: Int, excludeSeen: Bool = false,
                      exclude: [Int] = []) throws -> [ScoredItem] {
         try checkOwnership(state)
-        var s: [Float] = []
-        scores(state, now: now, into: &s)
-        return LSRecCore.topK(s, k: k, excluded: exclusionMask(state, excludeSeen: excludeSeen, extra: exclude))
+        guard k > 0 else { return [] }
+        let excluded = exclusionSet(state, excludeSeen: excludeSeen, extra: exclude)
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: dim) { u in
+            fuse(state, now: now, u: u.baseAddress!, alpha: nil, gate: nil)
+            return topK(userVector: u.baseAddress!, k: k, excluded: excluded)
+        }
     }
 
-    /// Top-k for many users, scored with one sgemm. Result b holds user b's list.
+    /// Top-k for many users: user vectors stacked into U, then for each block of items one sgemm
+    /// S = U · X_blockᵀ and a per-user selection over S's rows. The users × N score matrix never
+    /// exists (at a million items it would be a gigabyte for 256 users). Result b holds user b's list.
     public func topKBatch(_ states: [UserState], now: RequestTime, k: Int, excludeSeen: Bool = false) throws -> [[ScoredItem]] {
-        let all = try scoresBatch(states, now: now)
-        return states.indices.map { b in
-            let row = Array(all[b * nItems ..< (b + 1) * nItems])
-            return LSRecCore.topK(row, k: k, excluded: exclusionMask(states[b], excludeSeen: excludeSeen, extra: []))
+        for s in states { try checkOwnership(s) }
+        guard k > 0 else { return states.map { _ in [] } }
+        var results: [[ScoredItem]] = []
+        results.reserveCapacity(states.count)
+        // Users in groups, so the sgemm sizes and the score block stay bounded.
+        var start = 0
+        while start < states.count {
+            let group = Array(states[start ..< min(states.count, start + Self.batchUsers)])
+            results.append(contentsOf: topKGroup(group, now: now, k: k, excludeSeen: excludeSeen))
+            start += group.count
         }
+        return results
+    }
+
+    /// Users per sgemm in `topKBatch`.
+    static let batchUsers = 256
+    /// Scores per item block in `topKBatch` (users × items).
+    static let batchBlockScores = 1 << 20
+
+    private func topKGroup(_ states: [UserState], now: RequestTime, k: Int, excludeSeen: Bool) -> [[ScoredItem]] {
+        let n = states.count, d = dim
+        var users = [Float](repeating: 0, count: n * d)
+        users.withUnsafeMutableBufferPointer { p in
+            for b in 0..<n { fuse(states[b], now: now, u: p.baseAddress! + b * d, alpha: nil, gate: nil) }
+        }
+        var heaps = (0..<n).map { _ in TopKHeap(k: k, capacityHint: nItems) }
+        let excluded = states.map { exclusionSet($0, excludeSeen: excludeSeen, extra: []) }
+        // Item block: n × cols scores ≤ 4 MB (in L3 while every user selects from it). Large on
+        // purpose: OpenBLAS threads each sgemm, and on a loaded machine every hand-off can wait a
+        // scheduler tick — with 256-item blocks a 1M-item batch sometimes ran 20× slower.
+        let cols = max(16, min(nItems, Self.batchBlockScores / n))
+        var block = [Float](repeating: 0, count: n * cols)
+        users.withUnsafeBufferPointer { u in
+            items.withUnsafeBufferPointer { x in
+                itemBias.withUnsafeBufferPointer { bias in
+                    block.withUnsafeMutableBufferPointer { s in
+                        var first = 0
+                        while first < nItems {
+                            let count = min(cols, nItems - first)
+                            scoreBlock(users: u.baseAddress!, n, x.baseAddress!, first: first, count: count,
+                                       into: s.baseAddress!)
+                            for b in 0..<n {
+                                offerBlock(s.baseAddress! + b * count, bias: bias.baseAddress! + first, count,
+                                           first: first, to: &heaps[b], excluding: excluded[b])
+                            }
+                            first += count
+                        }
+                    }
+                }
+            }
+        }
+        return heaps.map { $0.sorted() }
     }
 }

@@ -50,6 +50,17 @@ public struct UserState: Sendable, Equatable {
     @inline(__always)
     func historyTime(_ r: Int) -> Int64 { ringTimes[(ringHead + r) % capacity] }
 
+    /// Calls `body(r, item)` for the held events oldest first (r = 0, 1, …): the ring in two
+    /// straight runs, without a division per event as `historyItem` needs.
+    @inline(__always)
+    func forEachHeldItem(_ body: (Int, Int) -> Void) {
+        ringItems.withUnsafeBufferPointer { ring in
+            let firstRun = min(historyCount, capacity - ringHead)
+            for r in 0..<firstRun { body(r, Int(ring[ringHead + r])) }
+            for r in firstRun..<historyCount { body(r, Int(ring[r - firstRun])) }
+        }
+    }
+
     /// The held events, oldest first.
     public var history: [(item: Int, time: Int64)] {
         (0..<historyCount).map { (historyItem($0), historyTime($0)) }

@@ -26,56 +26,92 @@ extension Model {
 
     /// The forward pass at request time: attention, gate, fusion (MODEL.md).
     func fuse(_ state: UserState, now: RequestTime) -> FusedInterest {
-        let d = dim, t = config.timeDim, m = state.historyCount
-        var l = [Float](repeating: 0, count: d)
-        var alpha: [Float] = []
-        if config.fusion != .short && m > 0 {
-            // a_r = (W_kᵀ W_q h) · e_r / √d
-            var q = [Float](repeating: 0, count: d)
-            BLAS.gemv(rows: d, cols: d, attnWq, state.h, beta: 0, &q)
-            var qk = [Float](repeating: 0, count: d)
-            BLAS.gemv(trans: true, rows: d, cols: d, attnWk, q, beta: 0, &qk)
-            let scale = 1 / Float(d).squareRoot()
-            alpha = [Float](repeating: 0, count: m)
-            var best = -Float.infinity
-            for r in 0..<m {
-                let base = state.historyItem(r) * d
-                var s: Float = 0
-                for j in 0..<d { s += qk[j] * items[base + j] }
-                alpha[r] = s * scale
+        let d = dim
+        let attends = config.fusion != .short && state.historyCount > 0
+        var u = [Float](repeating: 0, count: d), gate = [Float](repeating: 0, count: d)
+        var alpha = [Float](repeating: 0, count: attends ? state.historyCount : 0)
+        u.withUnsafeMutableBufferPointer { u in
+            gate.withUnsafeMutableBufferPointer { g in
+                alpha.withUnsafeMutableBufferPointer { a in
+                    fuse(state, now: now, u: u.baseAddress!, alpha: attends ? a.baseAddress! : nil, gate: g.baseAddress!)
+                }
+            }
+        }
+        return FusedInterest(u: u, alpha: alpha, gate: gate)
+    }
+
+    /// The forward pass into caller storage, with no heap allocation: u (d floats), and when
+    /// given, α (historyCount floats; untouched for fusion = short) and the gate g (d floats).
+    ///   a_r = (W_kᵀ W_q h / √d) · e_r,  α = softmax(a),  l = W_v Σ α_r e_r,  h′ = W_o h,
+    ///   g = σ(b_g + W_g [h; l; Gτ]),  u = g ⊙ h′ + (1 − g) ⊙ l   (fusion = gate)
+    func fuse(_ state: UserState, now: RequestTime, u: UnsafeMutablePointer<Float>,
+              alpha alphaOut: UnsafeMutablePointer<Float>?, gate gateOut: UnsafeMutablePointer<Float>?) {
+        let d = dim, t = config.timeDim, m = state.historyCount, fusion = config.fusion
+        let attends = fusion != .short && m > 0
+        let bucket = requestBucket(state, now)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 5 * d + (attends ? m : 0)) { scratch in
+            // [h; l] side by side: the gate multiplies them with one product.
+            let qk = scratch.baseAddress!, mean = qk + d, hl = qk + 2 * d, l = hl + d, hOut = qk + 4 * d
+            let logits = alphaOut ?? (qk + 5 * d)
+            l.initialize(repeating: 0, count: d)
+            state.h.withUnsafeBufferPointer { hb in
+                let h = hb.baseAddress!
+                if attends {
+                    prepared.attnQK.withUnsafeBufferPointer { gemv($0.baseAddress!, lda: d, rows: d, cols: d, h, accumulate: false, qk) }
+                    items.withUnsafeBufferPointer { attend(state, x: $0.baseAddress!, query: qk, alpha: logits, mean: mean) }
+                    attnWv.withUnsafeBufferPointer { gemv($0.baseAddress!, lda: d, rows: d, cols: d, mean, accumulate: false, l) }
+                }
+                switch fusion {
+                case .long:
+                    u.update(from: l, count: d)
+                    gateOut?.initialize(repeating: 0, count: d)
+                case .short:
+                    outW.withUnsafeBufferPointer { gemv($0.baseAddress!, lda: d, rows: d, cols: d, h, accumulate: false, u) }
+                    gateOut?.initialize(repeating: 1, count: d)
+                case .gate:
+                    outW.withUnsafeBufferPointer { gemv($0.baseAddress!, lda: d, rows: d, cols: d, h, accumulate: false, hOut) }
+                    // g = σ(b_g + W_gτ Gτ[bucket] + W_gh h + W_gl l): the first two are prepared.
+                    let g = gateOut ?? mean
+                    prepared.gateByBucket.withUnsafeBufferPointer { g.update(from: $0.baseAddress! + bucket * d, count: d) }
+                    hl.update(from: h, count: d)
+                    gateW.withUnsafeBufferPointer { gemv($0.baseAddress!, lda: 2 * d + t, rows: d, cols: 2 * d, hl, accumulate: true, g) }
+                    sigmoidInPlace(g, d)
+                    for j in 0..<d { u[j] = g[j] * hOut[j] + (1 - g[j]) * l[j] }
+                }
+            }
+        }
+    }
+
+    /// Attention over the held events: α = softmax(K q) and mean = Kᵀ α, where K's rows are the
+    /// held items' vectors. The rows are gathered into one contiguous block (the ring holds item
+    /// indices, not vectors, so the state stays O(1)) and both products are sgemvs; a pathological
+    /// L·d beyond 1M floats falls back to a row-at-a-time loop instead of a huge scratch block.
+    /// `gather` chooses the path (tests compare the two).
+    func attend(_ state: UserState, x: UnsafePointer<Float>, query q: UnsafePointer<Float>,
+                alpha: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, gather: Bool? = nil) {
+        let d = dim, m = state.historyCount
+        var best = -Float.infinity
+        if gather ?? (m * d <= 1 << 20) {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: m * d) { keys in
+                let k = keys.baseAddress!
+                state.forEachHeldItem { r, item in (k + r * d).update(from: x + item * d, count: d) }
+                gemv(k, lda: d, rows: m, cols: d, q, accumulate: false, alpha)
+                for r in 0..<m { best = max(best, alpha[r]) }
+                let total = expShiftSum(alpha, m, shift: best)
+                for r in 0..<m { alpha[r] /= total }
+                gemvTransposed(k, lda: d, rows: m, cols: d, alpha, mean)
+            }
+        } else {
+            state.forEachHeldItem { r, item in
+                alpha[r] = dot(x + item * d, q, d)
                 best = max(best, alpha[r])
             }
-            var total: Float = 0
-            for r in 0..<m { alpha[r] = expf(alpha[r] - best); total += alpha[r] }
-            // ē = Σ α_r e_r, then l = W_v ē
-            var mean = [Float](repeating: 0, count: d)
-            for r in 0..<m {
+            let total = expShiftSum(alpha, m, shift: best)
+            mean.initialize(repeating: 0, count: d)
+            state.forEachHeldItem { r, item in
                 alpha[r] /= total
-                let base = state.historyItem(r) * d, w = alpha[r]
-                for j in 0..<d { mean[j] += w * items[base + j] }
+                axpy(alpha[r], x + item * d, mean, d)
             }
-            BLAS.gemv(rows: d, cols: d, attnWv, mean, beta: 0, &l)
-        }
-        switch config.fusion {
-        case .long:
-            return FusedInterest(u: l, alpha: alpha, gate: [Float](repeating: 0, count: d))
-        case .short, .gate:
-            var hOut = [Float](repeating: 0, count: d)
-            BLAS.gemv(rows: d, cols: d, outW, state.h, beta: 0, &hOut)
-            if config.fusion == .short {
-                return FusedInterest(u: hOut, alpha: alpha, gate: [Float](repeating: 1, count: d))
-            }
-            let bucket = requestBucket(state, now)
-            var input = state.h + l
-            input.append(contentsOf: requestGap[bucket * t ..< (bucket + 1) * t])
-            var g = gateBias
-            BLAS.gemv(rows: d, cols: 2 * d + t, gateW, input, beta: 1, &g)
-            var u = [Float](repeating: 0, count: d)
-            for j in 0..<d {
-                g[j] = sigmoid(g[j])
-                u[j] = g[j] * hOut[j] + (1 - g[j]) * l[j]
-            }
-            return FusedInterest(u: u, alpha: alpha, gate: g)
         }
     }
 

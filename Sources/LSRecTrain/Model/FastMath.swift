@@ -1,32 +1,12 @@
+import LSRecCore
+
 /// Vectorised single-precision maths for the trainer's hot loops (softmax over the catalogue,
-/// LSTM activations). Double keeps libm: it exists for exact gradient checks.
-///
-/// Vectorised single-precision exp (Cephes polynomial, relative error ≈ 2e-7): the full
-/// softmax evaluates N·targets exponentials per epoch, and scalar expf would dominate.
-/// Inputs below −87.3 give 0 (well, ~1e-38), above 88.3 are clamped (2^127 stays finite).
+/// LSTM activations). Double keeps libm: it exists for exact gradient checks. The eight-lane
+/// kernels themselves live in LSRecCore (VectorMath.swift), shared with inference.
+
+/// Vectorised exp (LSRecCore's `vexp8`: Cephes polynomial, relative error ≈ 2e-7).
 @inline(__always)
-func fastExp8(_ x0: SIMD8<Float>) -> SIMD8<Float> {
-    let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
-    var x = x0.replacing(with: lo, where: x0 .< lo)
-    x = x.replacing(with: hi, where: x .> hi)
-    // Round x·log2(e) to an integer with the 1.5·2^23 trick: the integer lands in the low
-    // mantissa bits, so no (slow, scalarised) SIMD float→int conversion is needed.
-    let magic = SIMD8<Float>(repeating: 12582912.0)
-    let t = x * 1.44269504088896341 + magic
-    let n = t - magic
-    x = x - n * 0.693359375          // ln2 split in two for an exact reduction
-    x = x - n * -2.12194440e-4
-    var p = SIMD8<Float>(repeating: 1.9875691500e-4)
-    p = p * x + 1.3981999507e-3
-    p = p * x + 8.3334519073e-3
-    p = p * x + 4.1665795894e-2
-    p = p * x + 1.6666665459e-1
-    p = p * x + 5.0000001201e-1
-    let y = p * (x * x) + x + 1
-    let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000      // n as an integer
-    let e = (ni &+ 127) &<< 23
-    return y * unsafeBitCast(e, to: SIMD8<Float>.self)
-}
+func fastExp8(_ x0: SIMD8<Float>) -> SIMD8<Float> { vexp8(x0) }
 
 /// x[i] = exp(x[i]) for i < n.
 func fastExpInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
@@ -94,24 +74,9 @@ func fastScale(_ x: UnsafeMutablePointer<Float>, _ n: Int, by a: Float) {
     while i < n { x[i] *= a; i += 1 }
 }
 
-@inline(__always) private func sigmoid8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    1 / (1 + fastExp8(-x))
-}
+@inline(__always) private func sigmoid8(_ x: SIMD8<Float>) -> SIMD8<Float> { vsigmoid8(x) }
 
-/// tanh: Cephes odd polynomial for |x| < 0.625 (no cancellation near 0), else 1 − 2/(e^{2|x|}+1).
-@inline(__always) private func tanh8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let a = pointwiseMin(x.replacing(with: -x, where: x .< 0), SIMD8(repeating: 40))
-    let big = 1 - 2 / (fastExp8(a + a) + 1)
-    let z = x * x
-    var p = SIMD8<Float>(repeating: -5.70498872745e-3)
-    p = p * z + 2.06390887954e-2
-    p = p * z - 5.37397155531e-2
-    p = p * z + 1.33314422036e-1
-    p = p * z - 3.33332819422e-1
-    let small = p * z * x + x
-    let signedBig = big.replacing(with: -big, where: x .< 0)
-    return signedBig.replacing(with: small, where: a .< 0.625)
-}
+@inline(__always) private func tanh8(_ x: SIMD8<Float>) -> SIMD8<Float> { vtanh8(x) }
 
 /// x[i] = σ(x[i]).
 func fastSigmoidInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
