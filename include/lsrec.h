@@ -14,6 +14,9 @@
  *   lsrec_catalog  The items to recommend from: a model's items, minus removed ones, plus items
  *                added after training from a text embedding. Safe to share between threads
  *                (readers and writers); see "Catalogue" below.
+ *   lsrec_encoder The text encoder (all-MiniLM-L6-v2) loaded from an encoder .lsrec file: text in,
+ *                L2-normalised embedding out. Immutable after load, shared by any number of threads
+ *                (section "Text encoder").
  *
  * Conventions
  *   - Every function that can fail returns an lsrec_status (0 = LSREC_OK). On failure nothing is
@@ -270,6 +273,52 @@ lsrec_status lsrec_catalog_explain(const lsrec_catalog *cat, const lsrec_state *
  *  error the state is unchanged. */
 lsrec_status lsrec_catalog_state_update(const lsrec_catalog *cat, lsrec_state *state, int64_t item_id,
                                         int64_t unix_ts);
+/* ---- Text encoder -------------------------------------------------------------------------- */
+
+/* The sentence encoder all-MiniLM-L6-v2 (Apache-2.0; BERT, 6 layers, hidden 384) in the library:
+ * text in, a 384-float L2-normalised embedding out (cosine = dot product). Weights come from an
+ * encoder .lsrec file written by `lsrec convert-encoder` (docs/FORMAT.md, "Encoder files").
+ * Tokenisation matches Hugging Face `tokenizers` with the model's tokenizer.json (lowercase, accents
+ * stripped, punctuation and CJK ideographs split, WordPiece, [CLS] ... [SEP], at most
+ * lsrec_encoder_max_tokens() tokens: longer texts are truncated, never refused). Texts are
+ * NUL-terminated UTF-8; invalid UTF-8 gives LSREC_E_INVALID_ARGUMENT.
+ *
+ * Thread safety: an encoder is immutable after lsrec_encoder_load. Any number of threads may call
+ * lsrec_encoder_tokenize, lsrec_encode_text and lsrec_encode_batch on one encoder at the same time
+ * (each call uses its own scratch memory). lsrec_encoder_free must not race with other calls on the
+ * same encoder. Ownership: the caller owns every buffer; the library keeps no pointer after a call. */
+
+typedef struct lsrec_encoder lsrec_encoder;
+
+/** Loads an encoder .lsrec file (checksums verified). path must be a regular file (else LSREC_E_IO).
+ *  A recommender model file gives LSREC_E_FORMAT ("this is a recommender model file ..."); damaged
+ *  files give the statuses of lsrec_model_load. On success *out owns a new encoder (free with
+ *  lsrec_encoder_free); on failure *out is set to NULL. Takes under a second and ~90 MB of memory
+ *  (f16 files are half the size on disk and widened to f32 in memory). */
+lsrec_status lsrec_encoder_load(const char *path, lsrec_encoder **out);
+/** Frees an encoder. NULL is a no-op. */
+void lsrec_encoder_free(lsrec_encoder *enc);
+/** Embedding width (384 for MiniLM), or -1 if enc is NULL. */
+int32_t lsrec_encoder_dim(const lsrec_encoder *enc);
+/** Token limit including [CLS] and [SEP] (128 for MiniLM), or -1 if enc is NULL. */
+int32_t lsrec_encoder_max_tokens(const lsrec_encoder *enc);
+/** The token ids the encoder would see for utf8: [CLS] (101), the WordPiece ids, [SEP] (102),
+ *  truncated to lsrec_encoder_max_tokens(). On success *n_out receives the number of ids (>= 2)
+ *  written to out_ids. If cap is smaller, nothing is written to out_ids, *n_out receives the number
+ *  needed and the status is LSREC_E_BUFFER_TOO_SMALL (out_ids may be NULL when cap is 0: a size
+ *  query). n_out must not be NULL. */
+lsrec_status lsrec_encoder_tokenize(const lsrec_encoder *enc, const char *utf8, int32_t *out_ids, size_t cap,
+                                    size_t *n_out);
+/** Encodes one text into out (cap >= dim floats, else LSREC_E_BUFFER_TOO_SMALL): the mean of the
+ *  last hidden states over the tokens, L2-normalised. "" is valid (it encodes [CLS] [SEP]). */
+lsrec_status lsrec_encode_text(const lsrec_encoder *enc, const char *utf8, float *out, size_t cap);
+/** Encodes n texts into out, row-major n x dim (row i is the embedding of texts[i], equal to
+ *  lsrec_encode_text of it up to float rounding); cap counts floats and must be >= n * dim.
+ *  Every text is validated (non-NULL, valid UTF-8) before anything is computed; on any error
+ *  nothing is written. n == 0 does nothing (texts and out may then be NULL). Batching amortises
+ *  the weight reads: several times the throughput of n single calls. */
+lsrec_status lsrec_encode_batch(const lsrec_encoder *enc, const char *const *texts, size_t n, float *out,
+                                size_t cap);
 
 #ifdef __cplusplus
 }

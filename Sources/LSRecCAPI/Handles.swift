@@ -31,7 +31,7 @@ func retainHandle(_ box: AnyObject) -> OpaquePointer {
 /// retain/release it, i.e. write to freed memory. A native Swift object is a two-word header
 /// (metadata, reference counts) followed by its stored properties; `tag` is the first of them.
 @inline(__always)
-private func tag(of handle: OpaquePointer) -> UInt64 {
+func tag(of handle: OpaquePointer) -> UInt64 {
     UnsafeRawPointer(handle).load(fromByteOffset: 2 * MemoryLayout<Int>.size, as: UInt64.self)
 }
 

@@ -6,7 +6,8 @@ struct LSRecCommand: ParsableCommand {
         commandName: "lsrec",
         abstract: "Long- and short-term interest recommender: train, evaluate, inspect, recommend.",
         subcommands: [TrainCommand.self, EvalCommand.self, RecommendCommand.self,
-                      InspectCommand.self, SynthCommand.self, DataCommand.self, CompareCommand.self])
+                      InspectCommand.self, SynthCommand.self, DataCommand.self, CompareCommand.self,
+                      ConvertEncoderCommand.self])
 }
 
 LSRecCommand.main()
