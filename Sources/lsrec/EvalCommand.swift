@@ -28,5 +28,21 @@ struct EvalCommand: ParsableCommand {
         var report = evaluate(r, on: loaded.dataset, split: sp, maxUsers: maxUsers, threads: threads)
         report.title = "\(model) on \(loaded.dataset.description)"
         print(report.table())
+        // A model trained under the cold-start protocol: its held-out items' targets separately.
+        let coldIDs: [Int64]?
+        do { coldIDs = try ColdItems.recordedIDs(in: m) } catch { throw ValidationError("\(model): \(error)") }
+        if let coldIDs {
+            let cold = ColdItems(itemIDs: loaded.dataset.itemIDs, coldIDs: coldIDs)
+            let data = maxUsers.map { n in
+                var d = loaded.dataset
+                d.users = Array(d.users.filter { LeaveOneOut.targetIndex($0.items.count, sp) != nil }.prefix(max(0, n)))
+                return d
+            } ?? loaded.dataset
+            let cr = evaluateColdStart(r, on: data, cold: cold, split: sp, threads: threads)
+            print("\nCold-start protocol: \(coldIDs.count) items were held out of training (train.cold_items), "
+                  + "\(cold.count) of them in this data. Histories are replayed unchanged (events on cold items "
+                  + "go through the model's new-item vectors); targets are ranked against all items.\n")
+            print(cr.tables(modelName: model))
+        }
     }
 }

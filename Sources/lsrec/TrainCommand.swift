@@ -21,6 +21,17 @@ struct TrainCommand: ParsableCommand {
         best epoch's weights are written to --out (atomically). A checkpoint is written after every \
         epoch; --resume continues from it exactly. Same data, options, --seed and --threads give a \
         byte-identical weight file.
+
+        Item text (title and genres for ML-1M): with --text-encoder the sentence encoder embeds every \
+        item's text once (k = the encoder's width, 384 for MiniLM; cached in --text-cache, keyed by \
+        the encoder's fingerprint and a hash of the texts) and the model learns a projection P of it; \
+        otherwise --text-dim K > 0 uses K hashed word features; by default there is no text term. \
+        A text projection is what lets a host add items after training (docs/MODEL.md).
+
+        --cold-items F holds out a fraction F of the items entirely (cold-start protocol, \
+        docs/EVALUATION.md): none of their events is trained on and they are masked from the softmax; \
+        the written model gives them the new-item rule (E row 0, median trained bias), records them in \
+        train.cold_items, and the test report adds cold-target metrics.
         """)
 
     @Option(help: "Interaction data: an ML-1M directory (ml-1m-timed), or a log file.")
@@ -43,7 +54,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Loss: full (softmax over all items) or sampled (sampled softmax with log-Q correction).")
     var loss = TrainConfig().loss
     @Option(help: "Negatives per window for --loss sampled.") var negatives = TrainConfig().negatives
-    @Option(help: "Width of the hashed item-text features (0 = no text).") var textDim = TrainConfig().textDim
+    @Option(help: "Width of the hashed item-text features (0 = no text; ignored with --text-encoder unless it differs from the encoder's width).") var textDim = TrainConfig().textDim
+    @Option(help: "Sentence-encoder file (e.g. build/encoder/minilm.lsrec from `make encoder`): item text is embedded with it instead of hashed.")
+    var textEncoder: String?
+    @Option(help: "Cache of the encoder's item-text vectors (default: <out>.textcache).") var textCache: String?
+    @Option(help: "Cold-start protocol: hold out this fraction of items entirely from training (0 = none).")
+    var coldItems = TrainConfig().coldFraction
+    @Option(help: "Seed of the held-out item draw (independent of --seed).") var coldSeed: UInt64 = TrainConfig().coldSeed
     @Option(help: "Width of the time-gap embeddings.") var timeDim = TrainConfig().timeDim
     @Option(help: "Rows of the time-gap tables.") var timeBuckets = TrainConfig().timeBuckets
     @Option(help: "Early-stopping patience (epochs without a better validation NDCG@10).") var patience = TrainConfig().patience
@@ -66,16 +83,46 @@ struct TrainCommand: ParsableCommand {
         c.negatives = negatives; c.textDim = textDim; c.timeDim = timeDim; c.timeBuckets = timeBuckets
         c.patience = patience; c.clipNorm = clip; c.weightDecay = weightDecay; c.validationUsers = valUsers
         c.dropoutInput = dropoutInput; c.dropoutOutput = dropoutOutput
-        do { try c.validate() } catch { throw ValidationError("\(error)") }
+        c.coldFraction = coldItems; c.coldSeed = coldSeed
         func say(_ s: String) { if !quiet { print(s); fflush(stdout) } }
+        var encoder: TextEmbedder?
+        if let textEncoder {
+            do { encoder = try loadTextEncoder(path: textEncoder) } catch { throw ValidationError("\(textEncoder): \(error)") }
+            if textDim != 0 && textDim != encoder!.dim {
+                throw ValidationError("--text-dim \(textDim) differs from the encoder's width \(encoder!.dim)")
+            }
+            c.textDim = encoder!.dim
+        }
+        do { try c.validate() } catch { throw ValidationError("\(error)") }
 
         let loadStart = Date()
-        var loaded = try loadDataset(path: data, options: LoadOptions(itemText: textDim > 0))
+        var loaded = try loadDataset(path: data, options: LoadOptions(itemText: c.textDim > 0))
         if let m = maxUsers { loaded.dataset.users = Array(loaded.dataset.users.prefix(max(0, m))) }
         let ds = loaded.dataset
         say("data: \(ds.description); \(ds.users.count) users used (\(String(format: "%.1f", Date().timeIntervalSince(loadStart))) s)")
 
-        let trainer = try Trainer(dataset: ds, config: c)
+        var text: ItemTextFeatures?
+        if let encoder {
+            let cache = textCache ?? out + ".textcache"
+            let start = Date()
+            let tty = isatty(1) != 0
+            setBLASThreads(1)   // fixed chunks on one BLAS thread: the same bits on every run
+            text = try ItemTextFeatures.make(.embedder(encoder, cachePath: cache, batch: 32, progress: { done, total in
+                guard !quiet else { return }
+                let el = Date().timeIntervalSince(start)
+                let line = String(format: "embedding item text: %d/%d (%.0f texts/s)", done, total, Double(done) / max(el, 1e-9))
+                // A rewritten line on a terminal; every 512 texts in a log.
+                if tty { print("\r" + line + "\u{1B}[K", terminator: done == total ? "\n" : ""); fflush(stdout) }
+                else if done == total || done % 512 < 32 { say(line) }
+            }), texts: ds.itemText, nItems: ds.nItems)
+            say("item text: \(text!.itemsWithText) of \(ds.nItems) items embedded by \(encoder.fingerprint) (k = \(encoder.dim)), "
+                + (text!.fromCache ? "from the cache \(cache)" : String(format: "%.1f s, cached in \(cache)", Date().timeIntervalSince(start))))
+        }
+
+        let trainer = try Trainer(dataset: ds, config: c, text: text)
+        if !trainer.cold.isEmpty {
+            say("cold-start protocol: \(trainer.cold.count) of \(ds.nItems) items held out of training (seed \(coldSeed))")
+        }
         let ckpt = checkpoint ?? out + ".ckpt"
         if resume {
             try trainer.restore(checkpoint: try FileIO.readAll(path: ckpt))
@@ -98,6 +145,11 @@ struct TrainCommand: ParsableCommand {
             let model = try Model(bytes: bytes)
             let rep = evaluate(CoreRanker(model: model), on: ds, split: .test, threads: threads)
             say("test (full ranking, \(rep.usersEvaluated) users): NDCG@10 \(fmt(rep.full.ndcg10)) HR@10 \(fmt(rep.full.hr10))")
+            if !trainer.cold.isEmpty {
+                let cr = evaluateColdStart(CoreRanker(model: model), on: ds, cold: trainer.cold, split: .test, threads: threads)
+                say("test, cold-item targets (\(cr.model.usersEvaluated) users): NDCG@10 \(fmt(cr.model.full.ndcg10)) HR@10 \(fmt(cr.model.full.hr10)); "
+                    + "MostPopular without cold items: NDCG@10 \(fmt(cr.popularity.full.ndcg10)) HR@10 \(fmt(cr.popularity.full.hr10))")
+            }
         }
     }
 

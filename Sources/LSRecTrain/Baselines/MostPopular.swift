@@ -12,6 +12,9 @@ public struct MostPopular: Ranker, Sendable {
         counts = c
     }
 
+    /// Scores given directly (one per item).
+    public init(counts: [Float]) { self.counts = counts }
+
     public func scores(user: Int, history: ArraySlice<Int32>, timestamps: ArraySlice<Int64>,
                        now: Int64, into out: inout [Float]) {
         out.withUnsafeMutableBufferPointer { o in

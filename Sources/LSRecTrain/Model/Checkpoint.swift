@@ -14,6 +14,7 @@ extension Trainer {
         b.setMeta("general.created_by", .string(trainerVersion))
         b.setMeta("ckpt.version", .int(Self.checkpointVersion))
         b.setMeta("ckpt.shape", .string(Self.describe(shape)))
+        b.setMeta("ckpt.data_split", .string(dataSplitDescription))
         b.setMeta("ckpt.epoch", .int(Int64(epoch)))
         b.setMeta("ckpt.adam_step", .int(Int64(adam.step)))
         let s = rng.s
@@ -47,6 +48,9 @@ extension Trainer {
         guard saved == Self.describe(shape) else {
             throw TrainError.checkpoint("model sizes differ: checkpoint \(saved), now \(Self.describe(shape))")
         }
+        if let savedSplit = try? f.string("ckpt.data_split"), savedSplit != dataSplitDescription {
+            throw TrainError.checkpoint("training data differ: checkpoint \(savedSplit), now \(dataSplitDescription)")
+        }
         let n = params.values.count
         func tensor(_ name: String) throws -> [Float] {
             let v = try f.floats(name)
@@ -78,6 +82,11 @@ extension Trainer {
         bestEpoch = Int(try f.int("ckpt.best_epoch"))
         badEpochs = Int(try f.int("ckpt.bad_epochs"))
         self.records = records
+    }
+
+    /// What else fixes the training data and T: the cold-item draw and the text features.
+    var dataSplitDescription: String {
+        "cold=\(cold.count) fraction=\(config.coldFraction) seed=\(config.coldSeed); text=\(textDescription)"
     }
 
     static func describe(_ s: NetworkShape) -> String {

@@ -51,6 +51,11 @@ public final class Network<T: TrainScalar> {
     public var logExpectedCount: [T] = []
     var negatives: [Int32] = []
     let xneg: Buf<T>
+    /// Items excluded from the softmax (cold-start held-out items, `ColdItems`): their logits are
+    /// pinned far below every other before the softmax, so their probability, and with it every
+    /// gradient reaching their embedding and bias through the loss, is exactly 0. They must never
+    /// be targets. (Sampled softmax: the trainer gives them zero proposal weight instead.)
+    public var maskedItems: [Int32] = []
 
     /// - Parameters:
     ///   - negatives: negatives per window for `.sampled` (ignored for `.full`).

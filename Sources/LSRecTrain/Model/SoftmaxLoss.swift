@@ -30,6 +30,7 @@ extension Network {
             let nBlocks = (nv + blockRows - 1) / blockRows
             let workers = min(blocks.count, nBlocks)
             let grad = wantGradient
+            let masked = maskedItems
             rowLoss.withUnsafeMutableBufferPointer { lossOut in
                 let out = lossOut.baseAddress!
                 parallelFor(workers, threads: workers) { w in
@@ -38,8 +39,11 @@ extension Network {
                     for bi in (w * nBlocks / workers)..<((w + 1) * nBlocks / workers) {
                         let r0 = bi * blockRows, m = min(blockRows, nv - r0)
                         T.gemm(false, true, m, n, ldu, 1, uv.p + r0 * ldu, ldu, xb.p, ldu, 0, blk, n)
+                        for j in masked { for i in 0..<m { blk[i * n + Int(j)] = -T.greatestFiniteMagnitude / 4 } }
                         for i in 0..<m {
                             out[r0 + i] = softmaxCrossEntropy(blk + i * n, n, target: Int(b.target[validRows[r0 + i]]), scale: invN)
+                            // The fast exp floors at e^-87.3, not 0: make masked gradients exactly 0.
+                            for j in masked { blk[i * n + Int(j)] = 0 }
                         }
                         guard grad else { continue }
                         T.gemm(false, false, m, ldu, n, 1, blk, n, xb.p, ldu, 0, duv.p + r0 * ldu, ldu)

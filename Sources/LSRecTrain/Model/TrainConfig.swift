@@ -61,6 +61,11 @@ public struct TrainConfig: Sendable, Equatable {
     public var validationUsers: Int? = nil
     /// Standard deviation of the item-embedding initialisation.
     public var initScale = 0.05
+    /// Cold-start protocol: this fraction of items is held out of training entirely (`ColdItems`);
+    /// 0 = none.
+    public var coldFraction = 0.0
+    /// Seed of the held-out item draw (independent of `seed`).
+    public var coldSeed: UInt64 = 1
 
     public init() {}
 
@@ -80,6 +85,7 @@ public struct TrainConfig: Sendable, Equatable {
         try need(epochs >= 0, "epochs must be ≥ 0")
         try need(threads >= 1, "threads must be ≥ 1")
         try need(negatives >= 1, "negatives must be ≥ 1")
+        try need(coldFraction >= 0 && coldFraction < 1, "cold-item fraction must be in [0, 1)")
         try need(dropoutInput >= 0 && dropoutInput < 1 && dropoutOutput >= 0 && dropoutOutput < 1,
                  "dropout rates must be in [0, 1)")
     }

@@ -39,9 +39,18 @@ public final class Trainer {
     var batch: WindowBatch
     /// Sampled softmax proposal (unigram^0.75 of training targets).
     let proposal: WeightedSampler?
+    /// Items held out entirely from training (`config.coldFraction`; empty by default).
+    public let cold: ColdItems
+    /// The validation data: `dataset` without the users whose validation target is a cold item,
+    /// so held-out items do not even steer early stopping.
+    let validationData: Dataset
+    /// `train.text_features` of the export.
+    public let textDescription: String
 
     /// Prepares data, text features and the seeded initial parameters.
-    public init(dataset: Dataset, config: TrainConfig) throws {
+    /// - Parameter text: the fixed text matrix T (`ItemTextFeatures.make`), whose width must equal
+    ///   `config.textDim`; nil = hashed word features of `dataset.itemText` of width `config.textDim`.
+    public init(dataset: Dataset, config: TrainConfig, text: ItemTextFeatures? = nil) throws {
         try config.validate()
         self.config = config
         self.dataset = dataset
@@ -49,7 +58,10 @@ public final class Trainer {
         shape = NetworkShape(nItems: dataset.nItems, dim: config.dim, history: config.history,
                              timeDim: config.timeDim, timeBuckets: config.timeBuckets,
                              textDim: config.textDim, fusion: config.fusion)
-        sequences = TrainingSequences(dataset: dataset, timeBuckets: config.timeBuckets)
+        let cold = ColdItems.choose(nItems: dataset.nItems, fraction: config.coldFraction, seed: config.coldSeed)
+        self.cold = cold
+        validationData = cold.isEmpty ? dataset : dataset.keepingUsers(split: .validation) { !cold.mask[Int($0)] }
+        sequences = TrainingSequences(dataset: dataset, timeBuckets: config.timeBuckets, cold: cold)
         guard sequences.targetCount > 0 else {
             throw TrainError.noTrainingData("no user has two training events")
         }
@@ -57,15 +69,23 @@ public final class Trainer {
         // (no OpenBLAS spin-waiting, and results depend only on the worker count).
         setBLASThreads(1)
         rng = SeededGenerator(seed: config.seed)
-        let text = hashedTextFeatures(dataset.itemText, nItems: dataset.nItems, dim: config.textDim)
-        params = NetworkParameters(shape: shape, text: text, initScale: config.initScale, rng: &rng)
+        let features = try text ?? ItemTextFeatures.make(config.textDim > 0 ? .hashed(dim: config.textDim) : .none,
+                                                         texts: dataset.itemText, nItems: dataset.nItems)
+        guard features.dim == config.textDim, features.values.count == dataset.nItems * config.textDim else {
+            throw TrainError.invalidConfig("text features have width \(features.dim) (\(features.values.count) values), "
+                                           + "the configuration text dim \(config.textDim) for \(dataset.nItems) items")
+        }
+        textDescription = features.description
+        params = NetworkParameters(shape: shape, text: features.values, initScale: config.initScale, rng: &rng)
         bestValues = params.values
         adam = Adam(count: params.values.count)
         network = Network(shape: shape, lanes: config.batch, steps: config.window, threads: config.threads,
                           loss: config.loss, negatives: config.negatives)
+        network.maskedItems = cold.indices
         batch = WindowBatch(lanes: config.batch, steps: config.window, history: config.history)
         if config.loss == .sampled {
-            var counts = [Double](repeating: 1, count: dataset.nItems)
+            // Cold items get weight 0: never drawn as negatives.
+            var counts = cold.mask.map { $0 ? 0.0 : 1.0 }
             for s in 0..<sequences.count {
                 for p in 1..<sequences.length[s] { counts[Int(sequences.items[sequences.start[s] + p])] += 1 }
             }
@@ -130,7 +150,7 @@ public final class Trainer {
     /// inference core from the exported weight file.
     public func validate() throws -> (ndcg10: Double, hr10: Double, users: Int) {
         let model = try Model(bytes: weightFile(params.values))
-        let report = evaluate(CoreRanker(model: model), on: dataset, split: .validation,
+        let report = evaluate(CoreRanker(model: model), on: validationData, split: .validation,
                               maxUsers: config.validationUsers, threads: config.threads)
         return (report.full.ndcg10, report.full.hr10, report.usersEvaluated)
     }
@@ -193,7 +213,8 @@ public final class Trainer {
             ("train.loss", .string(config.loss.rawValue)),
         ]
         if config.loss == .sampled { m.append(("train.negatives", .int(Int64(config.negatives)))) }
-        if config.textDim > 0 { m.append(("train.text_features", .string("hashed words, FNV-1a 64, L2-normalised"))) }
+        if config.textDim > 0 { m.append(("train.text_features", .string(textDescription))) }
+        m += coldMetadata
         m.append(("train.best_epoch", .int(Int64(bestEpoch))))
         m.append(("train.best_val_ndcg10", .float(max(bestNDCG, 0))))
         m.append(("train.best_val_hr10", .float(bestHR)))
@@ -204,6 +225,7 @@ public final class Trainer {
     public func weightFile(_ values: [Float]) throws -> [UInt8] {
         var p = params
         p.values = values
+        cold.applyNewItemRule(to: &p)
         return try weightFileBytes(p, itemIDs: dataset.itemIDs, trainMetadata: trainMetadata)
     }
 

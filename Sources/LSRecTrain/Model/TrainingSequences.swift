@@ -24,21 +24,30 @@ public struct TrainingSequences: Sendable {
 
     /// Builds the sequences of the first `maxUsers` users (all when nil). Users with fewer than
     /// two kept events give no target and are skipped.
-    public init(dataset: Dataset, timeBuckets: Int, maxUsers: Int? = nil) {
+    ///
+    /// `cold`: items held out entirely (cold-start protocol, `ColdItems`). Their events are removed
+    /// from the training prefix before anything else, as if they had never happened: they are
+    /// neither inputs nor targets, and time gaps run from the previous kept event. The leave-one-out
+    /// split itself is unchanged (it is taken on the full sequence).
+    public init(dataset: Dataset, timeBuckets: Int, maxUsers: Int? = nil, cold: ColdItems? = nil) {
         let users = maxUsers.map { Array(dataset.users.prefix(max(0, $0))) } ?? dataset.users
+        let coldMask = cold.flatMap { $0.isEmpty ? nil : $0.mask }
         for (u, user) in users.enumerated() {
-            let m = LeaveOneOut.trainingCount(user.items.count)
+            let prefix = LeaveOneOut.trainingCount(user.items.count)
+            let kept: [Int] = coldMask.map { mask in (0..<prefix).filter { !mask[Int(user.items[$0])] } }
+                ?? Array(0..<prefix)
+            let m = kept.count
             guard m >= 2 else { continue }
             start.append(items.count); length.append(m); userIndex.append(u)
             var last: Int64 = -1
-            for p in 0..<m {
-                let s = user.timestamps[p]
+            for (p, e) in kept.enumerated() {
+                let s = user.timestamps[e]
                 let gap: Int64? = (s >= 0 && last >= 0) ? s - last : nil
-                items.append(user.items[p])
+                items.append(user.items[e])
                 gapBucket.append(UInt8(timeBucket(gap, buckets: timeBuckets)))
                 if s >= 0 { last = s }
                 if p + 1 < m {
-                    let next = user.timestamps[p + 1]
+                    let next = user.timestamps[kept[p + 1]]
                     let req: Int64? = (next >= 0 && last >= 0) ? next - last : nil
                     requestBucket.append(UInt8(timeBucket(req, buckets: timeBuckets)))
                 } else {
