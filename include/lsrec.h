@@ -14,7 +14,7 @@
  *   lsrec_catalog  The items to recommend from: a model's items, minus removed ones, plus items
  *                added after training from a text embedding. Safe to share between threads
  *                (readers and writers); see "Catalogue" below.
- *   lsrec_encoder The text encoder (all-MiniLM-L6-v2) loaded from an encoder .lsrec file: text in,
+ *   lsrec_encoder  The text encoder (all-MiniLM-L6-v2) loaded from an encoder .lsrec file: text in,
  *                L2-normalised embedding out. Immutable after load, shared by any number of threads
  *                (section "Text encoder").
  *
@@ -273,6 +273,7 @@ lsrec_status lsrec_catalog_explain(const lsrec_catalog *cat, const lsrec_state *
  *  error the state is unchanged. */
 lsrec_status lsrec_catalog_state_update(const lsrec_catalog *cat, lsrec_state *state, int64_t item_id,
                                         int64_t unix_ts);
+
 /* ---- Text encoder -------------------------------------------------------------------------- */
 
 /* The sentence encoder all-MiniLM-L6-v2 (Apache-2.0; BERT, 6 layers, hidden 384) in the library:

@@ -150,7 +150,25 @@ public struct WordPieceTokenizer: Sendable {
     /// Normalise, pre-tokenise, and append the WordPiece ids of every word (stopping once
     /// `limit` ids are present: the rest would be truncated anyway).
     private func wordPieces(of text: [Unicode.Scalar], into out: inout [Int32], limit: Int) {
-        let s = normalize(text)
+        // The raw text is normalised one whitespace-delimited run at a time, so a huge text
+        // costs only the prefix that fills `limit`. This equals normalising it all at once:
+        // every step is per character except NFD's reordering of combining marks, which never
+        // crosses a whitespace character (a starter), and whitespace only separates words.
+        // Whitespace that is also a control character (VT, FF, NEL) is removed by clean_text
+        // instead: it joins its neighbours, so it cannot end a run.
+        func separates(_ c: Unicode.Scalar) -> Bool { BertUnicode.isWhitespace(c) && !BertUnicode.isControl(c) }
+        var start = 0
+        while start < text.count, out.count < limit {
+            var end = start
+            while end < text.count, !separates(text[end]) { end += 1 }
+            if end > start { splitWords(normalize(Array(text[start ..< end])), into: &out, limit: limit) }
+            start = end + 1
+        }
+    }
+
+    /// BertPreTokenizer on normalised text (whitespace splits, each punctuation character is a
+    /// word of its own), then WordPiece of each word, until `limit` ids are present.
+    func splitWords(_ s: [Unicode.Scalar], into out: inout [Int32], limit: Int) {
         var word: [Unicode.Scalar] = []
         func flush() {
             if !word.isEmpty { wordPiece(word, into: &out); word.removeAll(keepingCapacity: true) }

@@ -106,6 +106,27 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(t.encode("unwanted running"), [2, 9, 10, 11, 3])
     }
 
+    /// Normalising run by run (the early stop for long texts) gives the same tokens as the whole
+    /// text: combining marks after whitespace, CJK, punctuation and control characters at run edges.
+    func testLongTextsStopEarlyWithTheSameTokens() throws {
+        let t = try tokenizer(maxTokens: 10_000)
+        let pieces = ["hello", " \u{301}x", "\t中国,", "\u{200B} ", "naïve\u{0}", "  ", "!", "unwanted\u{3000}", "CAFÉ",
+                      "\u{85}", "\u{B}", "\u{C}", "a", "b"]
+        var rng = SplitMix64(state: 5)
+        var text = ""
+        for _ in 0 ..< 300 { text += pieces[Int(rng.next() % UInt64(pieces.count))] }
+        let all = t.tokens(text)
+        XCTAssertGreaterThan(all.count, 200)
+        // Reference: the whole text normalised at once, then split into words.
+        var whole: [Int32] = []
+        t.splitWords(t.normalize(Array(text.unicodeScalars)), into: &whole, limit: .max)
+        XCTAssertEqual(all.map { t.id(of: $0)! }, whole)
+        let short = try tokenizer(maxTokens: 50)
+        XCTAssertEqual(short.encode(text), [2] + all.prefix(48).map { t.id(of: $0)! } + [3])
+        // A long text costs its prefix only: a million words still tokenizes quickly.
+        XCTAssertEqual(short.encode(String(repeating: "hello ", count: 1_000_000)).count, 50)
+    }
+
     func testBadVocabularies() {
         XCTAssertThrowsError(try WordPieceTokenizer(vocab: ["[CLS]", "[SEP]", "[UNK]"]))            // no [PAD]
         XCTAssertThrowsError(try WordPieceTokenizer(vocab: ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "a", "a"]))
