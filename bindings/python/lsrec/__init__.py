@@ -16,6 +16,11 @@ One Model may be shared by many threads (the GIL is released during calls).
 :class:`Catalog` recommends from a model's items plus items added after training from a text
 embedding (``catalog.add_item(id, vec)``), without retraining.
 
+Text embeddings (the MiniLM encoder built into the library, for item texts)::
+
+    with lsrec.Encoder("build/encoder/minilm.lsrec") as enc:
+        vectors = enc.encode_batch(["Toy Story (1995) Animation, Children's, Comedy"])  # (1, 384)
+
 The library is looked up in ``$LSREC_LIBRARY``, then inside this package (copied there when the
 package was built), then in the lsrec checkout's ``build/static`` and ``build/lib``.
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 from . import _native
 from ._catalog import Catalog
+from ._encoder import Encoder
 from ._model import NOW_LAST_EVENT, TS_UNKNOWN, Metadata, Model, State, Time
 from .errors import (
     BadMagicError,
@@ -49,6 +55,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Model",
+    "Encoder",
     "State",
     "Catalog",
     "Metadata",

@@ -76,6 +76,13 @@ def _declare(lib: ctypes.CDLL) -> None:
         "lsrec_topk_batch": (c_int32, [P, P, c_size_t, c_int64, c_size_t, c_uint32, P, P]),
         "lsrec_explain": (c_int32, [P, P, c_int64, c_size_t, P, P, POINTER(c_size_t)]),
         "lsrec_user_vector": (c_int32, [P, P, c_int64, P, c_size_t]),
+        "lsrec_encoder_load": (c_int32, [c_char_p, POINTER(c_void_p)]),
+        "lsrec_encoder_free": (None, [P]),
+        "lsrec_encoder_dim": (c_int32, [P]),
+        "lsrec_encoder_max_tokens": (c_int32, [P]),
+        "lsrec_encoder_tokenize": (c_int32, [P, c_char_p, P, c_size_t, POINTER(c_size_t)]),
+        "lsrec_encode_text": (c_int32, [P, c_char_p, P, c_size_t]),
+        "lsrec_encode_batch": (c_int32, [P, P, c_size_t, P, c_size_t]),
     }
     for name, (restype, argtypes) in sigs.items():
         fn = getattr(lib, name)
