@@ -202,8 +202,8 @@ endif
 # The C ABI tests, the golden case (Tests/Fixtures/golden.json), then the examples: recommend
 # as a smoke/link test (it calls every function in lsrec.h), service twice (the second run
 # restores the states the first saved), the cold-start flow (two small models trained here with the
-# text encoder, then coldstart_test and the coldstart example), and finally an install used through
-# pkg-config.
+# text encoder, then coldstart_test and the coldstart examples, C and Python), and finally an
+# install used through pkg-config.
 test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES) $(STRESS_TEST) $(CAPI_TEST_ASAN) $(CATALOG_TEST) \
         $(CATALOG_TEST_ASAN) $(ENCODER_TEST) encoder $(COLDSTART_TEST) cli-debug
 	$(CAPI_TEST) $(FIXTURE)
@@ -215,7 +215,7 @@ test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES) $(STRESS_TEST) $(CAPI_TEST_ASAN)
 	$(GOLDEN_TEST) Tests/Fixtures/golden.json
 	$(BIN_DIR)/recommend $(FIXTURE)
 	bash Tests/capi/service_test.sh $(BIN_DIR)/service $(FIXTURE)
-	bash Tests/capi/coldstart_test.sh $(SCRATCH)/debug/lsrec-cli $(ENCODER) $(COLDSTART_TEST) $(BIN_DIR)/coldstart
+	bash Tests/capi/coldstart_test.sh $(SCRATCH)/debug/lsrec-cli $(ENCODER) $(COLDSTART_TEST) $(BIN_DIR)/coldstart $(PYTHON)
 	$(MAKE) --no-print-directory test-install
 
 # `make install` into a temporary PREFIX; the C examples, the README's C snippet and the Go
