@@ -27,7 +27,7 @@ import os
 import struct
 import sys
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -154,11 +154,12 @@ def gelu(x: np.ndarray) -> np.ndarray:
     return x * (0.5 * (1.0 + erf(x * (1.0 / math.sqrt(2.0)))))
 
 
-def limit_numpy_blas_threads(n: int = 1) -> bool:
+def set_numpy_blas_threads(n: int) -> Optional[int]:
     """Sets the thread count of the OpenBLAS bundled with numpy (wheels ship their own copy),
-    leaving any other OpenBLAS in the process (liblsrec's) alone. On a loaded 2-core machine the
-    reference's small products run ~20x slower with 2 spinning OpenBLAS threads than with one.
-    Best effort: returns False when numpy's BLAS is not a bundled OpenBLAS."""
+    leaving any other OpenBLAS in the process (liblsrec's) alone; returns the previous count so it
+    can be restored. On a loaded 2-core machine the reference's small products run ~20x slower
+    with 2 spinning OpenBLAS threads than with one. Best effort: None when numpy's BLAS is not a
+    bundled OpenBLAS (nothing is changed then)."""
     import ctypes
 
     numpy_root = str(Path(np.__file__).resolve().parent.parent)  # site-packages: numpy/, numpy.libs/
@@ -166,21 +167,24 @@ def limit_numpy_blas_threads(n: int = 1) -> bool:
         with open("/proc/self/maps", encoding="utf-8") as f:
             paths = {line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line}
     except OSError:
-        return False
-    done = False
+        return None
     for path in sorted(paths):
         if not path.startswith(numpy_root) or "/numpy" not in path:
             continue
         lib = ctypes.CDLL(path)
-        for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
-            fn = getattr(lib, name, None)
-            if fn is not None:
-                fn.argtypes = [ctypes.c_int]
-                fn.restype = None
-                fn(n)
-                done = True
-                break
-    return done
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                set_fn = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                get_fn = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                if set_fn is None or get_fn is None:
+                    continue
+                get_fn.restype = ctypes.c_int
+                set_fn.argtypes = [ctypes.c_int]
+                set_fn.restype = None
+                previous = int(get_fn())
+                set_fn(n)
+                return previous
+    return None
 
 
 # ---- the model ---------------------------------------------------------------------------------

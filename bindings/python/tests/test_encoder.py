@@ -29,7 +29,7 @@ import pytest
 
 import lsrec
 from conftest import FIXTURES
-from minilm_reference import MiniLMReference, erf, limit_numpy_blas_threads
+from minilm_reference import MiniLMReference, erf, set_numpy_blas_threads
 
 # ---- the strings -------------------------------------------------------------------------------
 
@@ -155,9 +155,11 @@ def encoder_f16_path(encoder_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ref(minilm_dir: Path) -> MiniLMReference:
-    limit_numpy_blas_threads(1)
-    return MiniLMReference(minilm_dir)
+def ref(minilm_dir: Path) -> Iterator[MiniLMReference]:
+    previous = set_numpy_blas_threads(1)  # restored after this module's tests
+    yield MiniLMReference(minilm_dir)
+    if previous is not None:
+        set_numpy_blas_threads(previous)
 
 
 @pytest.fixture(scope="module")
