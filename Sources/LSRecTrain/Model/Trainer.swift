@@ -228,7 +228,6 @@ public final class Trainer {
     public func weightFile(_ values: [Float]) throws -> [UInt8] {
         var p = params
         p.values = values
-        refitTextProjection(&p, excluded: cold.mask)   // no-op without text (k = 0)
         cold.applyNewItemRule(to: &p)
         return try weightFileBytes(p, itemIDs: dataset.itemIDs, trainMetadata: trainMetadata)
     }
