@@ -146,6 +146,26 @@ final class ColdStartTests: XCTestCase {
         XCTAssertEqual(r.model.usersEvaluated, coldTargets)
         XCTAssertEqual(r.popularity.usersEvaluated, coldTargets)
         XCTAssertEqual(r.warm.usersEvaluated, LeaveOneOut.counts(ds).evaluableUsers - coldTargets)
+        // Among the cold items only: same users, each target's rank = 1 + the cold items ranked
+        // above it (ties against the target for lower indices), never worse than its full rank.
+        XCTAssertEqual(r.amongCold.usersEvaluated, coldTargets)
+        XCTAssertEqual(r.amongCold.fullRanks.count, r.model.fullRanks.count)
+        for (a, f) in zip(r.amongCold.fullRanks, r.model.fullRanks) {
+            XCTAssertLessThanOrEqual(a, f)
+            XCTAssertLessThanOrEqual(Int(a), t.cold.count)
+        }
+        let coldUsers = ds.keepingUsers(split: .test) { t.cold.mask[Int($0)] }
+        let ranker = CoreRanker(model: model)
+        for (k, u) in coldUsers.users.enumerated() {
+            let ti = LeaveOneOut.targetIndex(u.items.count, .test)!
+            var s = [Float](repeating: 0, count: ds.nItems)
+            ranker.scores(user: k, history: u.items[0..<ti], timestamps: u.timestamps[0..<ti], now: u.timestamps[ti], into: &s)
+            let target = Int(u.items[ti])
+            let above = t.cold.indices.filter { j in
+                s[Int(j)] > s[target] || (Int(j) < target && s[Int(j)] == s[target])
+            }.count
+            XCTAssertEqual(Int(r.amongCold.fullRanks[k]), above + 1, "user \(k)")
+        }
         let pop = MostPopular(data: ds, excluding: t.cold)
         for i in t.cold.indices { XCTAssertEqual(pop.counts[Int(i)], 0) }
         let warmTrainingEvents = ds.users.reduce(0) { acc, u in

@@ -29,6 +29,22 @@ extension MostPopular {
     }
 }
 
+/// A ranker restricted to some items: the others score -∞, so a target among the allowed items
+/// is ranked against the allowed items only. Used for "which of the new items suits this user",
+/// the question a host that has just added items to a catalogue asks.
+public struct RestrictedRanker: Ranker {
+    public let base: Ranker
+    /// `allowed[i]` is true for items that stay in the ranking; count = nItems.
+    public let allowed: [Bool]
+    public init(_ base: Ranker, allowed: [Bool]) { self.base = base; self.allowed = allowed }
+
+    public func scores(user: Int, history: ArraySlice<Int32>, timestamps: ArraySlice<Int64>, now: Int64,
+                       into out: inout [Float]) {
+        base.scores(user: user, history: history, timestamps: timestamps, now: now, into: &out)
+        for i in out.indices where !allowed[i] { out[i] = -.infinity }
+    }
+}
+
 /// The model and the popularity baseline on cold targets, and the model on the others.
 public struct ColdStartReport: Sendable {
     /// Held-out items in the data's catalogue.
@@ -39,14 +55,19 @@ public struct ColdStartReport: Sendable {
     public var popularity: EvalReport
     /// The model on the remaining users (warm targets).
     public var warm: EvalReport
+    /// The model on cold targets ranked among the cold items only (secondary: which new item
+    /// suits this user). A ranker without text ties every cold item; chance HR@10 = 10 / coldItems.
+    public var amongCold: EvalReport
 
     /// Markdown tables with titles.
     public func tables(modelName: String) -> String {
-        var m = model, p = popularity, w = warm
+        var m = model, p = popularity, w = warm, c = amongCold
         m.title = "\(modelName), cold-item targets (\(model.usersEvaluated) users, \(coldItems) cold items)"
         p.title = "MostPopular trained without the cold items, cold-item targets"
         w.title = "\(modelName), warm targets (\(warm.usersEvaluated) users)"
-        return [m.table(), p.table(), w.table()].joined(separator: "\n")
+        c.title = "\(modelName), cold-item targets ranked among the \(coldItems) cold items only (secondary; "
+            + "chance HR@10 = \(String(format: "%.4f", 10 / Double(max(coldItems, 1)))); tied scores rank the target last)"
+        return [m.table(), p.table(), w.table(), c.table()].joined(separator: "\n")
     }
 }
 
@@ -61,5 +82,6 @@ public func evaluateColdStart(_ ranker: Ranker, on data: Dataset, cold: ColdItem
         coldItems: cold.count,
         model: evaluate(ranker, on: coldUsers, split: split, threads: threads),
         popularity: evaluate(MostPopular(data: data, excluding: cold), on: coldUsers, split: split, threads: threads),
-        warm: evaluate(ranker, on: warmUsers, split: split, threads: threads))
+        warm: evaluate(ranker, on: warmUsers, split: split, threads: threads),
+        amongCold: evaluate(RestrictedRanker(ranker, allowed: cold.mask), on: coldUsers, split: split, threads: threads))
 }
