@@ -157,7 +157,7 @@ $(COLDSTART_TEST): Tests/capi/coldstart_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
-$(BIN_DIR)/capi_test: Tests/capi/capi_test.c $(C_HEADERS) lib-static
+$(BIN_DIR)/capi_test: Tests/capi/capi_test.c Tests/capi/check.h $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
@@ -169,19 +169,19 @@ $(BIN_DIR)/stress_test: Tests/capi/stress_test.c $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
-$(BIN_DIR)/encoder_test: Tests/capi/encoder_test.c $(C_HEADERS) lib-static
+$(BIN_DIR)/encoder_test: Tests/capi/encoder_test.c Tests/capi/check.h $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
-$(BIN_DIR)/catalog_test: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
+$(BIN_DIR)/catalog_test: Tests/capi/catalog_test.c Tests/capi/check.h $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
-$(BIN_DIR)/capi_test_asan: Tests/capi/capi_test.c $(C_HEADERS) lib-static
+$(BIN_DIR)/capi_test_asan: Tests/capi/capi_test.c Tests/capi/check.h $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
-$(BIN_DIR)/catalog_test_asan: Tests/capi/catalog_test.c $(C_HEADERS) lib-static
+$(BIN_DIR)/catalog_test_asan: Tests/capi/catalog_test.c Tests/capi/check.h $(C_HEADERS) lib-static
 	@mkdir -p $(BIN_DIR)
 	$(CC) $(CSTD) $(CWARN) $(SANITIZE_CFLAGS) $(CPPFLAGS) -o $@ $< $(LDFLAGS_LSREC)
 
@@ -364,7 +364,7 @@ sanitize-c-tsan: $(SAN_BIN)/stress_test_tsan
 lib-tsan:
 	$(SWIFT) build --sanitize=thread --product lsrec --scratch-path $(SCRATCH_TSAN)
 
-$(SAN_BIN)/stress_test_tsan: Tests/capi/stress_test.c Tests/capi/capi_test.c Tests/capi/catalog_test.c $(C_HEADERS) lib-tsan
+$(SAN_BIN)/stress_test_tsan: Tests/capi/stress_test.c Tests/capi/capi_test.c Tests/capi/catalog_test.c Tests/capi/check.h $(C_HEADERS) lib-tsan
 	@mkdir -p $(SAN_BIN)
 	$(SAN_CC) $(CSTD) $(CWARN) -O1 -g -fsanitize=thread $(CPPFLAGS) -o $(SAN_BIN)/catalog_test_tsan Tests/capi/catalog_test.c $(call LDFLAGS_SAN,$(SCRATCH_TSAN)) $(LDFLAGS_TSAN_RT)
 	$(SAN_CC) $(CSTD) $(CWARN) -O1 -g -fsanitize=thread $(CPPFLAGS) -o $(SAN_BIN)/capi_test_tsan Tests/capi/capi_test.c $(call LDFLAGS_SAN,$(SCRATCH_TSAN)) $(LDFLAGS_TSAN_RT)

@@ -35,17 +35,7 @@ private func utf8Text(_ p: UnsafePointer<CChar>?, _ name: String) throws -> Stri
 @_cdecl("lsrec_encoder_load")
 public func lsrec_encoder_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded("lsrec_encoder_load") {
-        guard let out else { throw nullArgument("out") }
-        out.pointee = nil
-        guard let path else { throw nullArgument("path") }
-        let name = String(cString: path)
-        // Only regular files (as lsrec_model_load): a device or FIFO may never end or block.
-        var info = stat()
-        if stat(name, &info) == 0 && info.st_mode & S_IFMT != S_IFREG {
-            throw LSRecError(.io, "'\(name)' is not a regular file")
-        }
-        let encoder = try TextEncoder(path: name)
-        out.pointee = retainHandle(EncoderBox(encoder))
+        try loadHandle(path: path, into: out) { EncoderBox(try TextEncoder(path: $0)) }
     }
 }
 

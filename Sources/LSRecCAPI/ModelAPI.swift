@@ -34,18 +34,10 @@ public func lsrec_last_error() -> UnsafePointer<CChar> {
 @_cdecl("lsrec_model_load")
 public func lsrec_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded("lsrec_model_load") {
-        guard let out else { throw nullArgument("out") }
-        out.pointee = nil
-        guard let path else { throw nullArgument("path") }
-        let name = String(cString: path)
-        // Only regular files: reading a device or FIFO may never end (/dev/zero would exhaust
-        // the host's memory) or block. Other sources go through lsrec_model_load_memory.
-        var info = stat()
-        if stat(name, &info) == 0 && info.st_mode & S_IFMT != S_IFREG {
-            throw LSRecError(.io, "'\(name)' is not a regular file (use lsrec_model_load_memory for other sources)")
+        // Other sources than regular files go through lsrec_model_load_memory.
+        try loadHandle(path: path, into: out, notRegularHint: " (use lsrec_model_load_memory for other sources)") {
+            ModelBox(try Model(path: $0))
         }
-        let model = try Model(path: name)
-        out.pointee = retainHandle(ModelBox(model))
     }
 }
 

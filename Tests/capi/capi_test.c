@@ -19,42 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- Tiny test framework ------------------------------------------------------------------- */
+#define CHECK_NAME "capi_test.c"
+#include "check.h"
 
-static atomic_int n_checks, n_failures;
-
-static void check_(int ok, const char *what, int line) {
-    atomic_fetch_add(&n_checks, 1);
-    if (!ok) {
-        atomic_fetch_add(&n_failures, 1);
-        fprintf(stderr, "capi_test.c:%d: check failed: %s\n", line, what);
-    }
-}
-#define CHECK(cond) check_(!!(cond), #cond, __LINE__)
-
-/* A failed call must leave a message that comes from that very call: the library writes
- * "<function>: <what went wrong>", so a stale message from an earlier failure is caught. */
-static void check_message_(const char *fn, const char *call, int line) {
-    const char *msg = lsrec_last_error();
-    size_t n = strlen(fn);
-    int ok = msg != NULL && strncmp(msg, fn, n) == 0 && msg[n] == ':' && strlen(msg) > n + 2;
-    check_(ok, call, line);
-    if (!ok) fprintf(stderr, "    last error \"%s\" does not come from %s\n", msg ? msg : "(NULL)", fn);
-}
-
-static void expect_(lsrec_status got, lsrec_status want, const char *fn, const char *call, int line) {
-    atomic_fetch_add(&n_checks, 1);
-    if (got != want) {
-        atomic_fetch_add(&n_failures, 1);
-        fprintf(stderr, "capi_test.c:%d: %s\n    returned %d (%s), expected %d (%s); last error: %s\n", line, call,
-                (int)got, lsrec_status_str(got), (int)want, lsrec_status_str(want), lsrec_last_error());
-        return;
-    }
-    if (want != LSREC_OK) check_message_(fn, call, line);
-}
-/* EXPECT(status, function, args...): the call returns status (and, on failure, sets its message). */
-#define EXPECT(want, fn, ...) expect_(fn(__VA_ARGS__), (want), #fn, #fn "(" #__VA_ARGS__ ")", __LINE__)
-#define OK(fn, ...) EXPECT(LSREC_OK, fn, __VA_ARGS__)
 /* lsrec_model_meta returns a length, -1 on failure. */
 #define EXPECT_META_FAILS(...)                                                            \
     do {                                                                                  \

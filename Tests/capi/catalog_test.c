@@ -21,34 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static atomic_int n_checks, n_failures;
+#define CHECK_NAME "catalog_test.c"
+#include "check.h"
 
-static void check_(int ok, const char *what, int line) {
-    atomic_fetch_add(&n_checks, 1);
-    if (!ok) {
-        atomic_fetch_add(&n_failures, 1);
-        fprintf(stderr, "catalog_test.c:%d: check failed: %s\n", line, what);
-    }
-}
-#define CHECK(cond) check_(!!(cond), #cond, __LINE__)
-
-/* The call returns `want`; a failure's message must come from that very function. */
-static void expect_(lsrec_status got, lsrec_status want, const char *fn, const char *call, int line) {
-    atomic_fetch_add(&n_checks, 1);
-    if (got != want) {
-        atomic_fetch_add(&n_failures, 1);
-        fprintf(stderr, "catalog_test.c:%d: %s\n    returned %d (%s), expected %d (%s); last error: %s\n", line, call,
-                (int)got, lsrec_status_str(got), (int)want, lsrec_status_str(want), lsrec_last_error());
-        return;
-    }
-    if (want != LSREC_OK) {
-        const char *msg = lsrec_last_error();
-        size_t n = strlen(fn);
-        check_(strncmp(msg, fn, n) == 0 && msg[n] == ':' && strlen(msg) > n + 2, call, line);
-    }
-}
-#define EXPECT(want, fn, ...) expect_(fn(__VA_ARGS__), (want), #fn, #fn "(" #__VA_ARGS__ ")", __LINE__)
-#define OK(fn, ...) EXPECT(LSREC_OK, fn, __VA_ARGS__)
 
 #define N_MODEL 300
 #define DIM 16

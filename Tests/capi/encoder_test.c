@@ -21,34 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static atomic_int n_checks, n_failures;
+#define CHECK_NAME "encoder_test.c"
+#include "check.h"
 
-static void check_(int ok, const char *what, int line) {
-    atomic_fetch_add(&n_checks, 1);
-    if (!ok) {
-        atomic_fetch_add(&n_failures, 1);
-        fprintf(stderr, "encoder_test.c:%d: check failed: %s\n", line, what);
-    }
-}
-#define CHECK(cond) check_(!!(cond), #cond, __LINE__)
-
-/* The failed call left a message "<function>: ...". */
-static void expect_(lsrec_status got, lsrec_status want, const char *fn, const char *call, int line) {
-    atomic_fetch_add(&n_checks, 1);
-    if (got != want) {
-        atomic_fetch_add(&n_failures, 1);
-        fprintf(stderr, "encoder_test.c:%d: %s\n    returned %d (%s), expected %d (%s); last error: %s\n", line, call,
-                (int)got, lsrec_status_str(got), (int)want, lsrec_status_str(want), lsrec_last_error());
-        return;
-    }
-    if (want != LSREC_OK) {
-        const char *msg = lsrec_last_error();
-        size_t n = strlen(fn);
-        check_(strncmp(msg, fn, n) == 0 && msg[n] == ':', call, line);
-    }
-}
-#define EXPECT(want, fn, ...) expect_(fn(__VA_ARGS__), (want), #fn, #fn "(" #__VA_ARGS__ ")", __LINE__)
-#define OK(fn, ...) EXPECT(LSREC_OK, fn, __VA_ARGS__)
 
 static void section(const char *name) { printf("  %s\n", name); fflush(stdout); }
 

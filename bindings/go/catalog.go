@@ -220,17 +220,10 @@ func (c *Catalog) TopK(s *State, k int, opts ...Option) ([]Recommendation, error
 		return nil, err
 	}
 	defer done()
-	ids := make([]int64, k)
-	scores := make([]float32, k)
-	var n C.size_t
-	err = call("lsrec_catalog_topk", func() C.lsrec_status {
+	return topKCall("lsrec_catalog_topk", k, func(ids *C.int64_t, scores *C.float, n *C.size_t) C.lsrec_status {
 		return C.lsrec_catalog_topk(cp, sp, C.int64_t(o.now), C.size_t(k), o.flags(), int64Ptr(o.exclude),
-			C.size_t(len(o.exclude)), int64Ptr(ids), floatPtr(scores), &n)
+			C.size_t(len(o.exclude)), ids, scores, n)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return ranked(ids, scores, int(n)), nil
 }
 
 // Explain returns the history items that contributed most to a catalogue item's score (model
@@ -244,20 +237,9 @@ func (c *Catalog) Explain(s *State, item int64, k int) ([]Contribution, error) {
 		return nil, err
 	}
 	defer done()
-	ids := make([]int64, k)
-	weights := make([]float32, k)
-	var n C.size_t
-	err = call("lsrec_catalog_explain", func() C.lsrec_status {
-		return C.lsrec_catalog_explain(cp, sp, C.int64_t(item), C.size_t(k), int64Ptr(ids), floatPtr(weights), &n)
+	return explainCall("lsrec_catalog_explain", k, func(ids *C.int64_t, weights *C.float, n *C.size_t) C.lsrec_status {
+		return C.lsrec_catalog_explain(cp, sp, C.int64_t(item), C.size_t(k), ids, weights, n)
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Contribution, int(n))
-	for i := range out {
-		out[i] = Contribution{Item: ids[i], Weight: weights[i]}
-	}
-	return out, nil
 }
 
 // Update feeds one event on a model item (removed ones included) to s; an added item gives

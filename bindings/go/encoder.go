@@ -85,19 +85,9 @@ func cText(s, what string) (*C.char, error) {
 // Tokenize returns the token ids the encoder sees for text: [CLS], the WordPiece ids, [SEP],
 // truncated to MaxTokens.
 func (e *Encoder) Tokenize(text string) ([]int32, error) {
-	ep, err := e.use()
-	if err != nil {
-		return nil, err
-	}
-	defer e.mu.RUnlock()
-	ct, err := cText(text, "text")
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(ct))
 	ids := make([]int32, e.maxTokens)
 	var n C.size_t
-	err = call("lsrec_encoder_tokenize", func() C.lsrec_status {
+	err := e.callText("lsrec_encoder_tokenize", text, func(ep *C.lsrec_encoder, ct *C.char) C.lsrec_status {
 		return C.lsrec_encoder_tokenize(ep, ct, (*C.int32_t)(unsafe.Pointer(&ids[0])), C.size_t(len(ids)), &n)
 	})
 	if err != nil {
@@ -108,24 +98,30 @@ func (e *Encoder) Tokenize(text string) ([]int32, error) {
 
 // Encode returns the L2-normalised embedding of text (Dim floats). "" is a valid text.
 func (e *Encoder) Encode(text string) ([]float32, error) {
-	ep, err := e.use()
-	if err != nil {
-		return nil, err
-	}
-	defer e.mu.RUnlock()
-	ct, err := cText(text, "text")
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(ct))
 	out := make([]float32, e.dim)
-	err = call("lsrec_encode_text", func() C.lsrec_status {
+	err := e.callText("lsrec_encode_text", text, func(ep *C.lsrec_encoder, ct *C.char) C.lsrec_status {
 		return C.lsrec_encode_text(ep, ct, floatPtr(out), C.size_t(len(out)))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// callText runs one C call on the read-locked encoder with text as a C string (freed after):
+// a closed encoder gives ErrClosed, a NUL byte in text ErrInvalidArgument.
+func (e *Encoder) callText(op, text string, f func(ep *C.lsrec_encoder, ct *C.char) C.lsrec_status) error {
+	ep, err := e.use()
+	if err != nil {
+		return err
+	}
+	defer e.mu.RUnlock()
+	ct, err := cText(text, "text")
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(ct))
+	return call(op, func() C.lsrec_status { return f(ep, ct) })
 }
 
 // EncodeBatch embeds texts in one call (faster than one Encode per text): row i of the result

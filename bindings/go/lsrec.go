@@ -565,17 +565,10 @@ func (m *Model) TopK(s *State, k int, opts ...Option) ([]Recommendation, error) 
 		return nil, err
 	}
 	defer s.unlockFor(m)
-	ids := make([]int64, k)
-	scores := make([]float32, k)
-	var n C.size_t
-	err = call("lsrec_topk", func() C.lsrec_status {
+	return topKCall("lsrec_topk", k, func(ids *C.int64_t, scores *C.float, n *C.size_t) C.lsrec_status {
 		return C.lsrec_topk(mp, sp, C.int64_t(o.now), C.size_t(k), o.flags(), int64Ptr(o.exclude),
-			C.size_t(len(o.exclude)), int64Ptr(ids), floatPtr(scores), &n)
+			C.size_t(len(o.exclude)), ids, scores, n)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return ranked(ids, scores, int(n)), nil
 }
 
 func ranked(ids []int64, scores []float32, n int) []Recommendation {
@@ -654,20 +647,9 @@ func (m *Model) Explain(s *State, item int64, k int) ([]Contribution, error) {
 		return nil, err
 	}
 	defer s.unlockFor(m)
-	ids := make([]int64, k)
-	weights := make([]float32, k)
-	var n C.size_t
-	err = call("lsrec_explain", func() C.lsrec_status {
-		return C.lsrec_explain(mp, sp, C.int64_t(item), C.size_t(k), int64Ptr(ids), floatPtr(weights), &n)
+	return explainCall("lsrec_explain", k, func(ids *C.int64_t, weights *C.float, n *C.size_t) C.lsrec_status {
+		return C.lsrec_explain(mp, sp, C.int64_t(item), C.size_t(k), ids, weights, n)
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Contribution, int(n))
-	for i := range out {
-		out[i] = Contribution{Item: ids[i], Weight: weights[i]}
-	}
-	return out, nil
 }
 
 // UserVector returns the user vector u (Dim floats); scores are u·e_i + b_i.

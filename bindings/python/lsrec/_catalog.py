@@ -9,8 +9,8 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _native
+from ._handle import _Owner
 from ._model import _EXCLUDE_SEEN, ArrayLike, Model, State, Time, _ids_array, _k, _out, _ptr, _seconds
-from .errors import InvalidArgumentError
 
 __all__ = ["Catalog"]
 
@@ -58,7 +58,7 @@ def _item(item: Any) -> int:
     return int(item)
 
 
-class Catalog:
+class Catalog(_Owner):
     """The items to recommend from: a model's items, minus removed ones, plus items added after
     training from a text embedding (scored as ``e = P . t`` with the median trained bias; see
     docs/MODEL.md). The model is never changed.
@@ -75,6 +75,9 @@ class Catalog:
     >>> cat.add_item(42, encoder_output)           # text_dim float32 values
     >>> ids, scores = cat.topk(m.new_state(), 10)
     """
+
+    _kind = "catalog"
+    _free_name = "lsrec_catalog_free"
 
     def __init__(self, model: Model) -> None:
         if not isinstance(model, Model):
@@ -97,38 +100,10 @@ class Catalog:
         """Length of the text embedding :meth:`add_item` takes (0: items cannot be added)."""
         return self._text_dim
 
-    def close(self) -> None:
-        """Frees the catalogue now (it is also freed when garbage-collected). Do not close it while
-        another thread is using it."""
-        handle, self._handle = self._handle, None
-        if handle:
-            _lib().lsrec_catalog_free(handle)
-
-    @property
-    def closed(self) -> bool:
-        return self._handle is None
-
-    def __enter__(self) -> "Catalog":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
-
     def __reduce__(self) -> Tuple[Any, ...]:
         # A copy or pickle would share (and later double-free) the C handle; the added items'
         # vectors are not retrievable as text, so there is nothing faithful to rebuild from.
         raise TypeError("lsrec: a Catalog cannot be copied or pickled; make a new Catalog(model) and add the items again")
-
-    def _h(self) -> int:
-        if self._handle is None:
-            raise InvalidArgumentError(1, "lsrec: the catalog is closed")
-        return self._handle
 
     def __repr__(self) -> str:
         if self._handle is None:

@@ -9,6 +9,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _native
+from ._handle import _Owner
 from .errors import BufferTooSmallError, InternalError, InvalidArgumentError
 
 __all__ = ["Encoder", "Text"]
@@ -32,7 +33,7 @@ def _utf8(text: Text) -> bytes:
     return b
 
 
-class Encoder:
+class Encoder(_Owner):
     """The all-MiniLM-L6-v2 sentence encoder, from an encoder file (``make encoder`` writes
     ``build/encoder/minilm.lsrec``; ``lsrec convert-encoder`` makes one from the model's
     safetensors).
@@ -49,6 +50,9 @@ class Encoder:
     ...     v = enc.encode("Toy Story (1995) Animation, Children's, Comedy")   # (384,) float32
     ...     m = enc.encode_batch(["Heat (1995)", "Casino (1995)"])          # (2, 384)
     """
+
+    _kind = "encoder"
+    _free_name = "lsrec_encoder_free"
 
     def __init__(self, path: PathLike) -> None:
         """Loads an encoder file (raises FileError, FormatError, BadMagicError, ChecksumError, ...;
@@ -72,28 +76,6 @@ class Encoder:
 
     # ---- lifetime ----------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Frees the encoder; further calls raise InvalidArgumentError. Closing twice is fine."""
-        handle, self._handle = self._handle, None
-        if handle:
-            _native.lib().lsrec_encoder_free(handle)
-
-    @property
-    def closed(self) -> bool:
-        return self._handle is None
-
-    def __enter__(self) -> "Encoder":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown, or __init__ failed before _handle was set
-            pass
-
     def __reduce__(self) -> Tuple[Any, ...]:
         """Pickles as "load this file again"."""
         return (Encoder, (self._path,))
@@ -101,11 +83,6 @@ class Encoder:
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"dim {self._dim}, max {self._max_tokens} tokens"
         return f"<lsrec.Encoder {self._path}: {state}>"
-
-    def _h(self) -> int:
-        if self._handle is None:
-            raise InvalidArgumentError(1, "lsrec: the encoder is closed")
-        return self._handle
 
     # ---- queries -----------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
+from ._handle import _Owner
 from .errors import InternalError, InvalidArgumentError
 
 __all__ = ["Model", "State", "TS_UNKNOWN", "NOW_LAST_EVENT", "Time"]
@@ -126,7 +127,7 @@ class Metadata(Mapping[str, str]):
         return f"Metadata({dict(self)!r})"
 
 
-class Model:
+class Model(_Owner):
     """An immutable lsrec model loaded from a ``.lsrec`` file.
 
     One Model may be used from any number of threads at once (the library does not lock; calls
@@ -138,6 +139,9 @@ class Model:
     ...     s.update(1000, 1700000000)
     ...     ids, scores = m.topk(s, 10)
     """
+
+    _kind = "model"
+    _free_name = "lsrec_model_free"
 
     def __init__(self, handle: int, *, path: Optional[str] = None, data: Optional[bytes] = None) -> None:
         """Use :meth:`load` or :meth:`from_bytes`."""
@@ -178,25 +182,7 @@ class Model:
         raise InvalidArgumentError; its states can still be serialised, cloned, pickled and
         rebased onto another model (the library keeps their weights alive). Do not close a model
         while another thread is still using it."""
-        handle, self._handle = self._handle, None
-        if handle:
-            _native.lib().lsrec_model_free(handle)
-
-    @property
-    def closed(self) -> bool:
-        return self._handle is None
-
-    def __enter__(self) -> "Model":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
+        super().close()
 
     def __reduce__(self) -> Tuple[Any, ...]:
         """Pickles as "load this file again" (or the bytes it was loaded from)."""
@@ -208,11 +194,6 @@ class Model:
         where = self._path or "<bytes>"
         state = "closed" if self.closed else f"{self._n_items} items, dim {self._dim}"
         return f"<lsrec.Model {where}: {state}>"
-
-    def _h(self) -> int:
-        if self._handle is None:
-            raise InvalidArgumentError(1, "lsrec: the model is closed")
-        return self._handle
 
     # ---- queries -----------------------------------------------------------------------------
 
