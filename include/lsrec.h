@@ -45,9 +45,9 @@ extern "C" {
 /* ---- Versions ------------------------------------------------------------------------------ */
 
 #define LSREC_VERSION_MAJOR 0
-#define LSREC_VERSION_MINOR 1
+#define LSREC_VERSION_MINOR 2
 #define LSREC_VERSION_PATCH 0
-#define LSREC_VERSION_STRING "0.1.0"
+#define LSREC_VERSION_STRING "0.2.0"
 /* Bumped on any incompatible change of this header. Check lsrec_abi_version() == LSREC_ABI_VERSION
  * at start-up to make sure the library you linked at run time matches the header you compiled with. */
 #define LSREC_ABI_VERSION 1u

@@ -22,7 +22,7 @@ var (
 
 func TestVersionAndModelQueries(t *testing.T) {
 	m, _ := loadModel(t)
-	if lsrec.Version() != "0.1.0" || lsrec.LibraryABIVersion() != lsrec.ABIVersion {
+	if lsrec.Version() != "0.2.0" || lsrec.LibraryABIVersion() != lsrec.ABIVersion {
 		t.Fatalf("version %q, ABI %d", lsrec.Version(), lsrec.LibraryABIVersion())
 	}
 	if m.NItems() != 300 || m.Dim() != 16 {

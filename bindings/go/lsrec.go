@@ -46,7 +46,7 @@ const NowLastEvent int64 = -1
 // ABIVersion is the C ABI these bindings are written for (LSREC_ABI_VERSION).
 const ABIVersion = uint32(C.LSREC_ABI_VERSION)
 
-// Version is the loaded library's version string, e.g. "0.1.0".
+// Version is the loaded library's version string, e.g. "0.2.0".
 func Version() string { return C.GoString(C.lsrec_version_string()) }
 
 // LibraryABIVersion is the ABI version of the loaded library (compare with ABIVersion).
