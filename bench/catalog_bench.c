@@ -19,28 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_util.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
-#define CHECK(call) do { lsrec_status st_ = (call); if (st_ != LSREC_OK) { \
-    fprintf(stderr, "%s failed: %s\n", #call, lsrec_last_error()); exit(1); } } while (0)
 
 enum { MAX_REPEATS = 64, CALLS = 200 };
 
 static void report(const char *name, double *runs, int repeats, int calls_per_run) {
-    qsort(runs, repeats, sizeof(double), cmp_double);
-    double med = runs[repeats / 2] / calls_per_run * 1e6;
-    double p90 = runs[(repeats * 9) / 10 < repeats ? (repeats * 9) / 10 : repeats - 1] / calls_per_run * 1e6;
-    printf("| %-46s | %10.2f | %10.2f |\n", name, med, p90);
+    report_row(name, 46, runs, repeats, calls_per_run);
 }
 
 static size_t text_dim;

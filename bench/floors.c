@@ -23,30 +23,10 @@
 #include <time.h>
 
 void openblas_set_num_threads(int);
+#include "bench_util.h"
 
-/* BENCH_CLOCK=cpu times with this process's CPU time instead of the wall clock: on a machine
- * shared with other jobs, time-slicing then no longer inflates the figures (cache and memory
- * contention still do). */
-static double now_s(void) {
-    static int cpu = -1;
-    if (cpu < 0) {
-        const char *c = getenv("BENCH_CLOCK");
-        cpu = c && strcmp(c, "cpu") == 0;
-    }
-    struct timespec ts;
-    clock_gettime(cpu ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
-static double median(double *v, int n) {
-    qsort(v, n, sizeof(double), cmp_double);
-    return v[n / 2];
-}
 
 static float *filled(size_t n, float v) {
     float *p = aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64);
