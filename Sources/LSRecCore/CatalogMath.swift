@@ -1,32 +1,5 @@
 import LSRecFormat
 
-extension Model {
-    /// `explain` for an item given by its vector e instead of a model index (an item added to a
-    /// catalogue): contribution_r = α_r · ((1 − g) ⊙ W_v e_r) · e, summed per history item,
-    /// largest first (ties: lower index), at most k. `e` has d values (checked by the caller).
-    func explain(_ state: UserState, now: RequestTime, itemVector e: [Float], k: Int) -> [Contribution] {
-        let fused = fuse(state, now: now)
-        let d = dim, m = state.historyCount
-        guard k > 0, !fused.alpha.isEmpty else { return [] }
-        // y = W_vᵀ ((1 − g) ⊙ e), so contribution_r = α_r · (e_r · y) — the same rearrangement
-        // as `explain(_:now:itemIndex:k:)`, so model items and added items are explained alike.
-        var w = [Float](repeating: 0, count: d)
-        for j in 0..<d { w[j] = (1 - fused.gate[j]) * e[j] }
-        var y = [Float](repeating: 0, count: d)
-        BLAS.gemv(trans: true, rows: d, cols: d, attnWv, w, beta: 0, &y)
-        var byItem: [Int: Float] = [:]
-        for r in 0..<m {
-            let h = state.historyItem(r)
-            var dot: Float = 0
-            for j in 0..<d { dot += items[h * d + j] * y[j] }
-            byItem[h, default: 0] += fused.alpha[r] * dot
-        }
-        let ranked = byItem.map { Contribution(index: $0.key, weight: $0.value) }
-            .sorted { $0.weight > $1.weight || ($0.weight == $1.weight && $0.index < $1.index) }
-        return Array(ranked.prefix(k))
-    }
-}
-
 /// Bounds that keep an added item's score and explanation weights inside float32, in the spirit
 /// of `Model.checkNoOverflow` (which covers the model's own items). A state's history holds
 /// model items only, so the user vector obeys the model's bounds whatever was added:
