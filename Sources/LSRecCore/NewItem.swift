@@ -26,8 +26,9 @@ extension Model {
         return (v, newItemBias)
     }
 
-    /// Median of a non-empty array (mean of the two middle values for even counts); 0 when empty.
-    static func median(_ a: [Float]) -> Float {
+    /// Median (mean of the two middle values for even counts); 0 when empty. The new-item bias
+    /// rule; the trainer's cold-start export uses it too, so both agree to the bit.
+    public static func median(_ a: [Float]) -> Float {
         guard !a.isEmpty else { return 0 }
         let s = a.sorted()
         let m = s.count / 2

@@ -1,3 +1,5 @@
+import LSRecCore
+
 /// The cold-start protocol's held-out items (docs/EVALUATION.md, "Cold-start items").
 ///
 /// A cold item is removed from training entirely: its events leave every training sequence (as
@@ -47,10 +49,7 @@ public struct ColdItems: Sendable, Equatable {
         var warm: [Float] = []
         warm.reserveCapacity(bias.count - count)
         for (i, b) in bias.enumerated() where !mask[i] { warm.append(b) }
-        guard !warm.isEmpty else { return 0 }
-        warm.sort()
-        let m = warm.count / 2
-        return warm.count % 2 == 1 ? warm[m] : (warm[m - 1] + warm[m]) / 2
+        return Model.median(warm)
     }
 
     /// Applies the new-item rule to cold rows: E row = 0, bias = median of the warm biases.
