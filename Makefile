@@ -45,6 +45,11 @@ SWIFT_TEST_FLAGS ?=
 PYTHON           ?= python3
 GO               ?= go
 
+# SwiftPM compiles the C kernel target (Sources/LSRecKernels) with $CC when the environment sets
+# it, and hands it clang-only flags (-target, -fblocks): CC=gcc would break every swift build. The
+# C recipes below still use $(CC); SwiftPM never sees it and uses its toolchain's clang.
+unexport CC CXX
+
 # Go never downloads anything here (the bindings have no dependencies); without a HOME (some CI
 # shells) it still needs a cache folder.
 GO_ENV := GOPROXY=off GOFLAGS=

@@ -19,8 +19,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Weight-file reader/writer, status codes, checksums. Glibc only.
         .target(name: "LSRecFormat"),
+        // Hand-written C kernels for the request paths (row dot products, AVX2 with a portable fallback).
+        .target(name: "LSRecKernels"),
         // Model maths: item matrix, LSTM step, attention, gate, scoring, top-K, state blobs. Glibc only.
-        .target(name: "LSRecCore", dependencies: ["LSRecFormat", "CBLAS"]),
+        .target(name: "LSRecCore", dependencies: ["LSRecFormat", "LSRecKernels", "CBLAS"]),
         // Text encoder: safetensors reader, BERT WordPiece tokenizer, MiniLM forward pass. Glibc only.
         .target(name: "LSRecText", dependencies: ["LSRecFormat", "CBLAS"]),
         // The only target with @_cdecl exports and raw pointers from hosts.
@@ -33,7 +35,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/lsrec"),
         .testTarget(name: "LSRecFormatTests", dependencies: ["LSRecFormat"]),
-        .testTarget(name: "LSRecCoreTests", dependencies: ["LSRecCore", "LSRecFormat"]),
+        .testTarget(name: "LSRecCoreTests", dependencies: ["LSRecCore", "LSRecFormat", "LSRecKernels"]),
         .testTarget(name: "LSRecTextTests", dependencies: ["LSRecText", "LSRecFormat"]),
         .testTarget(name: "LSRecTrainTests", dependencies: ["LSRecTrain", "LSRecCore", "LSRecFormat"]),
     ]

@@ -71,6 +71,13 @@ int main(int argc, char **argv) {
     long rss1 = rss_kb(), peak = status_kb("VmHWM:");
     printf("file_bytes=%lld\nload_s=%.3f\nrss_before_load_kb=%ld\nrss_after_load_kb=%ld\npeak_rss_load_kb=%ld\n",
            (long long)stt.st_size, load_s, rss0, rss1, peak);
+    /* A second load of the same file: what each further model costs, without the one-time
+     * start-up of the runtime and OpenBLAS that the first load pays. */
+    lsrec_model *m2;
+    long rss4 = rss_kb();
+    CHECK(lsrec_model_load(argv[1], &m2));
+    printf("rss_second_model_kb=%ld\n", rss_kb() - rss4);
+    lsrec_model_free(m2);
 
     int64_t n = lsrec_model_n_items(m);
     int64_t *ids = malloc(sizeof(int64_t) * n);

@@ -53,7 +53,9 @@ public func lsrec_model_load_memory(_ buf: UnsafeRawPointer?, _ len: UInt, _ out
             bytes = Array(UnsafeRawBufferPointer(start: buf, count: n))
         }
         let model = try Model(bytes: bytes)
+        bytes = []
         out.pointee = retainHandle(ModelBox(model))
+        returnFreedMemory()
     }
 }
 

@@ -19,4 +19,24 @@ func loadHandle(path: UnsafePointer<CChar>?, into out: UnsafeMutablePointer<Opaq
         throw LSRecError(.io, "'\(name)' is not a regular file\(notRegularHint)")
     }
     out.pointee = retainHandle(try make(name))
+    returnFreedMemory()
 }
+
+/// Hands memory freed during a load back to the system. A load holds the file's bytes and
+/// temporary tensors next to the arrays it keeps (peak ≈ 2× the file); glibc keeps such freed
+/// heap pages resident, which made a process's RSS grow by several times the file per model.
+/// glibc's malloc_trim is not in Swift's Glibc module; it is looked up once (absent, e.g. on musl:
+/// nothing to do).
+func returnFreedMemory() {
+    _ = mallocTrim?(0)
+}
+
+private typealias MallocTrim = @convention(c) (Int) -> Int32
+private let mallocTrim: MallocTrim? = {
+    #if canImport(Glibc)
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+    return unsafeBitCast(symbol, to: MallocTrim.self)
+    #else
+    return nil
+    #endif
+}()

@@ -1,5 +1,6 @@
 import CBLAS
 import LSRecFormat
+import LSRecKernels
 
 extension Model {
     /// Scores of every item, s = X·u + b, written into `out` (resized to N).
@@ -31,17 +32,16 @@ extension Model {
         }
     }
 
-    /// Items per scoring block: the block's scores stay in L1 while they are selected from, and
-    /// one sgemv of rows × d < 9216 is below OpenBLAS's threading threshold, so a request stays
-    /// on its caller's core.
-    var scoreBlockRows: Int { max(1, min(nItems, 8192 / dim)) }
+    /// Items per scoring block: the block's scores stay in L1 while they are selected from.
+    var scoreBlockRows: Int { max(8, min(nItems, 8192 / dim)) }
 
-    /// out[i] = X[first + i] · u for i < count (no bias): one single-threaded sgemv.
+    /// out[i] = X[first + i] · u for i < count (no bias), on the calling thread. The kernel
+    /// (LSRecKernels) gives a row the same bits wherever it sits in a block, so `scores` and
+    /// `topK` agree exactly.
     @inline(__always)
     func scoreBlock(_ x: UnsafePointer<Float>, first: Int, count: Int, u: UnsafePointer<Float>,
                     into out: UnsafeMutablePointer<Float>) {
-        let d = dim
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(d), 1, x + first * d, Int32(d), u, 1, 0, out, 1)
+        lsk_dot_rows(x + first * dim, count, dim, u, out)
     }
 
     /// S[b, i] = U[b] · X[first + i] for b < n users, i < count items (S row-major n × count).
