@@ -10,7 +10,10 @@ import numpy as np
 
 from . import _native
 from ._handle import _Owner
-from ._model import _EXCLUDE_SEEN, ArrayLike, Model, State, Time, _ids_array, _k, _out, _ptr, _seconds
+from ._model import _EXCLUDE_SEEN, _INT64_MAX, _INT64_MIN, ArrayLike, Model, State, Time, _ids_array
+from ._model import _item_id as _item
+from ._model import _k, _out, _out_k, _ptr, _results, _seconds
+from .errors import InvalidArgumentError
 
 __all__ = ["Catalog"]
 
@@ -52,12 +55,6 @@ def _lib() -> Any:
     return lib
 
 
-def _item(item: Any) -> int:
-    if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
-        raise TypeError(f"lsrec: an item id must be an int, not {type(item).__name__}")
-    return int(item)
-
-
 class Catalog(_Owner):
     """The items to recommend from: a model's items, minus removed ones, plus items added after
     training from a text embedding (scored as ``e = P . t`` with the median trained bias; see
@@ -83,7 +80,8 @@ class Catalog(_Owner):
         if not isinstance(model, Model):
             raise TypeError(f"lsrec: expected a Model, not {type(model).__name__}")
         out = c_void_p()
-        _native.check(_lib().lsrec_catalog_new(model._h(), byref(out)))
+        self._lib = _lib()  # declared; the hot paths call through it
+        _native.check(self._lib.lsrec_catalog_new(model._h(), byref(out)))
         self._model = model
         self._handle: Optional[int] = _out(out)
         text_dim = model.metadata.get("lsrec.text_dim")
@@ -117,7 +115,7 @@ class Catalog(_Owner):
         return int(_lib().lsrec_catalog_n_items(self._h()))
 
     def __contains__(self, item: object) -> bool:
-        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)) or not _INT64_MIN <= item <= _INT64_MAX:
             return False
         return bool(_lib().lsrec_catalog_contains(self._h(), int(item)) == 1)
 
@@ -187,21 +185,30 @@ class Catalog(_Owner):
         """The k best catalogue items, best first: ``(ids int64, scores float32)`` (shorter than k
         only when the catalogue, after exclusions, is smaller). Removed items never appear; ties
         rank in catalogue order. Arguments as :meth:`Model.topk`."""
-        kk = _k(k)
-        ex = _ids_array(exclude if exclude is not None else [])
-        ids = np.empty(kk, dtype=np.int64)
-        scores = np.empty(kk, dtype=np.float32)
-        n_out = c_size_t()
-        flags = _EXCLUDE_SEEN if exclude_seen else 0
-        with self._model._use(state) as h:
-            _native.check(
-                _lib().lsrec_catalog_topk(
-                    self._h(), h, _seconds(now), kk, flags,
-                    _ptr(ex) if ex.size else None, ex.size, _ptr(ids), _ptr(scores), byref(n_out),
-                )
+        # The fast paths of Model.topk (same checks, same order); the catalogue can grow, so k is
+        # not capped at its size.
+        kk = k if type(k) is int and k > 0 else _k(k)
+        if exclude is None:
+            ex_ptr, ex_n = None, 0
+        else:
+            ex = _ids_array(exclude)
+            ex_ptr, ex_n = (_ptr(ex) if ex.size else None), ex.size
+        if type(state) is not State and not isinstance(state, State):
+            raise TypeError(f"lsrec: expected a State, not {type(state).__name__}")
+        ids, scores = _out_k(kk)
+        with state._lock:
+            sh = state._handle
+            if sh is None:
+                raise InvalidArgumentError(1, "lsrec: the state is closed")
+            ch = self._h()
+            t = -1 if now is None else _seconds(now)
+            code = self._lib.lsrec_catalog_topk(
+                ch, sh, t, kk, _EXCLUDE_SEEN if exclude_seen else 0, ex_ptr, ex_n, ids, scores, state._n_out_ref
             )
-        n = n_out.value
-        return ids[:n], scores[:n]
+            if code:
+                _native.check(code)
+            n = state._n_out.value  # only used under state._lock
+        return _results(ids, scores, n)
 
     def explain(self, state: State, item: int, k: int = 3) -> Tuple[np.ndarray, np.ndarray]:
         """"Because you watched ..." for a catalogue item (model or added): the history items that
@@ -220,5 +227,15 @@ class Catalog(_Owner):
     def update(self, state: State, item: int, ts: Time = None) -> None:
         """Feeds one event on a model item (removed ones included) to ``state``. An added item
         raises UnknownItemError (states hold model items only); on error the state is unchanged."""
-        with self._model._use(state) as h:
-            _native.check(_lib().lsrec_catalog_state_update(self._h(), h, _item(item), _seconds(ts)))
+        if type(state) is not State and not isinstance(state, State):
+            raise TypeError(f"lsrec: expected a State, not {type(state).__name__}")
+        with state._lock:
+            sh = state._handle
+            if sh is None:
+                raise InvalidArgumentError(1, "lsrec: the state is closed")
+            ch = self._h()
+            item = item if type(item) is int and _INT64_MIN <= item <= _INT64_MAX else _item(item)
+            t = -1 if ts is None else _seconds(ts)
+            code = self._lib.lsrec_catalog_state_update(ch, sh, item, t)
+            if code:
+                _native.check(code)

@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Mapping
 from contextlib import contextmanager
-from ctypes import byref, c_char, c_size_t, c_void_p
+from ctypes import byref, c_char, c_float, c_int64, c_size_t, c_void_p
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -46,8 +46,28 @@ _KNOWN_META_KEYS = (
 )
 
 
+# ctypes converts a Python int to int64_t modulo 2**64 without complaint (2**64 + 1000 would reach
+# the library as item 1000), so int arguments are range-checked here.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _int64(value: int, what: str) -> int:
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise OverflowError(f"lsrec: {what} {value} does not fit in int64")
+    return value
+
+
+def _item_id(item: Any) -> int:
+    """An item id argument as an int (TypeError for a non-integer, OverflowError beyond int64)."""
+    if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+        raise TypeError(f"lsrec: an item id must be an int, not {type(item).__name__}")
+    return _int64(int(item), "item id")
+
+
 def _seconds(t: Time) -> int:
     """Unix seconds of a time; None -> -1 (unknown / last event)."""
+    if type(t) is int and _INT64_MIN <= t <= _INT64_MAX:  # the common case first
+        return t
     if t is None:
         return -1
     if isinstance(t, _dt.datetime):
@@ -60,7 +80,7 @@ def _seconds(t: Time) -> int:
         return int(t.astype("datetime64[s]").astype(np.int64))
     if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)):
         raise TypeError(f"lsrec: a time must be unix seconds, a datetime or datetime64, not {type(t).__name__}")
-    return int(t)
+    return _int64(int(t), "time")
 
 
 def _seconds_array(ts: Any, n: int) -> np.ndarray:
@@ -94,6 +114,21 @@ def _k(k: int) -> int:
 
 def _ptr(a: np.ndarray) -> int:
     return a.ctypes.data
+
+
+_I64, _F32 = np.dtype(np.int64), np.dtype(np.float32)
+
+
+def _out_k(k: int) -> Tuple[Any, Any]:
+    """Fresh output buffers for k (int64 id, float32 score) pairs, as ctypes arrays: they pass
+    straight to the c_void_p parameters and np.frombuffer views them without a copy (about 2 µs
+    cheaper per call than np.empty + ``.ctypes.data``). New per call: the results are returned."""
+    return (c_int64 * k)(), (c_float * k)()
+
+
+def _results(ids: Any, scores: Any, n: int) -> Tuple[np.ndarray, np.ndarray]:
+    """The first n entries of _out_k's buffers as (int64, float32) arrays (they keep the buffers alive)."""
+    return np.frombuffer(ids, _I64, n), np.frombuffer(scores, _F32, n)
 
 
 def _out(handle: c_void_p) -> int:
@@ -149,6 +184,7 @@ class Model(_Owner):
         self._path = path
         self._data = data
         lib = _native.lib()
+        self._lib = lib  # the hot paths call through it (no _native.lib() per call)
         self._n_items = int(lib.lsrec_model_n_items(handle))
         self._dim = int(lib.lsrec_model_dim(handle))
         self._item_ids: Optional[np.ndarray] = None
@@ -313,21 +349,31 @@ class Model(_Owner):
 
         exclude_seen leaves out the items among the state's held events; ``exclude`` lists
         further item ids to leave out (unknown ids are ignored)."""
-        kk = _k(k)
-        ex = _ids_array(exclude if exclude is not None else [])
-        ids = np.empty(kk, dtype=np.int64)
-        scores = np.empty(kk, dtype=np.float32)
-        n_out = c_size_t()
-        flags = _EXCLUDE_SEEN if exclude_seen else 0
-        with self._use(state) as h:
-            _native.check(
-                _native.lib().lsrec_topk(
-                    self._h(), h, _seconds(now), kk, flags,
-                    _ptr(ex) if ex.size else None, ex.size, _ptr(ids), _ptr(scores), byref(n_out),
-                )
+        # Fast paths for the common argument types; anything else takes the general checks (in
+        # the original order: k, exclude, state type, closed state, closed model, now).
+        kk = k if type(k) is int and k > 0 else _k(k)
+        if exclude is None:
+            ex_ptr, ex_n = None, 0
+        else:
+            ex = _ids_array(exclude)
+            ex_ptr, ex_n = (_ptr(ex) if ex.size else None), ex.size
+        if type(state) is not State and not isinstance(state, State):
+            raise TypeError(f"lsrec: expected a State, not {type(state).__name__}")
+        # At most N results: a larger k needs no larger buffers (nor a huge allocation).
+        ids, scores = _out_k(kk if kk <= self._n_items else max(self._n_items, 1))
+        with state._lock:
+            sh = state._handle
+            if sh is None:
+                raise InvalidArgumentError(1, "lsrec: the state is closed")
+            mh = self._h()
+            t = -1 if now is None else _seconds(now)
+            code = self._lib.lsrec_topk(
+                mh, sh, t, len(ids), _EXCLUDE_SEEN if exclude_seen else 0, ex_ptr, ex_n, ids, scores, state._n_out_ref
             )
-        n = n_out.value
-        return ids[:n], scores[:n]
+            if code:
+                _native.check(code)
+            n = state._n_out.value  # state._n_out is only used under state._lock
+        return _results(ids, scores, n)
 
     def topk_batch(
         self, states: Sequence["State"], k: int = 10, exclude_seen: bool = True, now: Time = None
@@ -404,6 +450,9 @@ class State:
         self._model = model
         self._handle: Optional[int] = handle
         self._lock = threading.Lock()
+        # The *n_out of requests on this state, reused: only touched while holding _lock.
+        self._n_out = c_size_t()
+        self._n_out_ref = byref(self._n_out)
 
     @property
     def model(self) -> Model:
@@ -439,12 +488,18 @@ class State:
         """Feeds one event: item id and its time (unix seconds, aware datetime, datetime64; None
         for unknown). Times must not decrease (OutOfOrderError); an unknown item raises
         UnknownItemError. On error the state is unchanged."""
-        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
-            raise TypeError(f"lsrec: an item id must be an int, not {type(item).__name__}")
+        if type(item) is not int or not _INT64_MIN <= item <= _INT64_MAX:  # fast path: a plain int
+            item = _item_id(item)
+        model = self._model
         with self._lock:
-            _native.check(
-                _native.lib().lsrec_state_update(self._model._h(), self._h(), int(item), _seconds(ts))
-            )
+            mh, sh = model._handle, self._handle
+            if mh is None or sh is None:
+                model._h()
+                self._h()
+            t = -1 if ts is None else _seconds(ts)
+            code = model._lib.lsrec_state_update(mh, sh, item, t)
+            if code:
+                _native.check(code)
 
     def update_many(self, items: ArrayLike, ts: Optional[ArrayLike] = None) -> None:
         """Feeds events in order from arrays (one C call, no Python loop): ``items`` int ids,
