@@ -88,19 +88,32 @@ def _seconds_array(ts: Any, n: int) -> np.ndarray:
     if ts is None:
         return np.full(n, TS_UNKNOWN, dtype=np.int64)
     a = np.asarray(ts)
+    if a.size and a.dtype.kind == "O":
+        a = np.array([_int64(int(v), "time") for v in a.reshape(-1)], dtype=np.int64)
     if a.dtype.kind == "M":
         nat = np.isnat(a)
         a = a.astype("datetime64[s]").astype(np.int64)
         a[nat] = TS_UNKNOWN
     elif a.dtype.kind not in "iu":
         raise TypeError(f"lsrec: times must be integers (unix seconds) or datetime64, not {a.dtype}")
-    return np.ascontiguousarray(a, dtype=np.int64).reshape(-1)
+    return _int64_array(a, "time")
 
 
 def _ids_array(items: Any) -> np.ndarray:
     a = np.asarray(items)
+    if a.size and a.dtype.kind == "O":
+        # Python ints beyond uint64 make an object array: convert them one by one (OverflowError).
+        a = np.array([_int64(int(v), "item id") for v in a.reshape(-1)], dtype=np.int64)
     if a.size and a.dtype.kind not in "iu":
         raise TypeError(f"lsrec: item ids must be integers, not {a.dtype}")
+    return _int64_array(a, "item id")
+
+
+def _int64_array(a: np.ndarray, what: str) -> np.ndarray:
+    """`a` as a contiguous flat int64 array; like _int64, values beyond int64 raise OverflowError
+    instead of wrapping (numpy's uint64 -> int64 cast wraps silently)."""
+    if a.dtype.kind == "u" and a.dtype.itemsize == 8 and a.size and int(a.max()) > _INT64_MAX:
+        raise OverflowError(f"lsrec: {what} {int(a.max())} does not fit in int64")
     return np.ascontiguousarray(a, dtype=np.int64).reshape(-1)
 
 

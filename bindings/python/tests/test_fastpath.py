@@ -285,3 +285,26 @@ def test_catalog_fast_paths(tiny: lsrec.Model, user: lsrec.State) -> None:
     with pytest.raises(lsrec.InvalidArgumentError, match="catalog is closed"):
         cat.update(user, 1000)
     assert np.array_equal(got[0], ref[0])  # results outlive the catalogue
+
+
+@pytest.mark.parametrize("items,ts", [
+    (np.array([1000, 2**63 + 1000], dtype=np.uint64), None),
+    ([1000, 2**64 + 1000], None),
+    ([1000, 1007], np.array([T0, 2**64 - 1], dtype=np.uint64)),
+    ([1000, 1007], [T0, 2**70]),
+])
+def test_arrays_beyond_int64_are_refused_not_wrapped(tiny: lsrec.Model, items: object, ts: object) -> None:
+    # numpy's uint64 -> int64 cast wraps (2**63 + 1000 would become a negative id, 2**64 - 1 the
+    # unknown time -1): every array argument is range-checked like a scalar one.
+    s = tiny.new_state()
+    with pytest.raises(OverflowError, match="does not fit in int64"):
+        s.update_many(items, ts)
+    assert s.n_events == 0
+    if ts is None:
+        with pytest.raises(OverflowError, match="does not fit in int64"):
+            tiny.score_items(s, items)
+        with pytest.raises(OverflowError, match="does not fit in int64"):
+            tiny.topk(s, 5, exclude=items)
+        cat = Catalog(tiny)
+        with pytest.raises(OverflowError, match="does not fit in int64"):
+            cat.topk(s, 5, exclude=items)
