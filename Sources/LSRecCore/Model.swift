@@ -30,7 +30,8 @@ public final class Model: @unchecked Sendable {
     let outW: [Float]          // [d, d]
     /// Text projection P [d, k] (empty when k = 0); kept so items added after training can be projected.
     let textProj: [Float]
-    /// Bias given to an item that was not trained (NewItem.swift): the median trained item bias.
+    /// Bias given to an item that was not trained (NewItem.swift): `item.new_bias` when the file
+    /// has it (learned with item-ID dropout), else the median trained item bias.
     public let newItemBias: Float
     /// Weight products folded at load for the request paths (PreparedWeights.swift).
     let prepared: PreparedWeights
@@ -108,7 +109,13 @@ public final class Model: @unchecked Sendable {
         items = x
         textProj = proj
         itemBias = try load("item.bias", [n])
-        newItemBias = Model.median(itemBias)
+        // Trained with item-ID dropout, the file carries the learned new-item bias (NewItem.swift).
+        if file.tensor("item.new_bias") != nil {
+            guard k > 0 else { throw LSRecError(.format, "tensor 'item.new_bias' present but metadata 'lsrec.text_dim' is 0") }
+            newItemBias = try load("item.new_bias", [1])[0]
+        } else {
+            newItemBias = Model.median(itemBias)
+        }
         eventGap = try load("time.event_gap", [b, t])
         requestGap = try load("time.request_gap", [b, t])
         lstmWx = try load("lstm.w_x", [4 * d, d + t])

@@ -3,7 +3,10 @@ import LSRecFormat
 /// Items the model was not trained on (cold start). One rule, used by the catalogue that hosts add
 /// items to and by the trainer's cold-start evaluation, so both score a new item the same way:
 ///   e_new = P · t      (no learned ID embedding: E row = 0)
-///   b_new = median of the trained item biases   (neither favoured like a hit nor buried)
+///   b_new = `item.new_bias` when the weight file has it: learned by training with item-ID dropout,
+///           where items seen only through their text share this one bias, so the model itself
+///           fits what an item known only from its text deserves;
+///         = else the median of the trained item biases   (neither favoured like a hit nor buried)
 extension Model {
     /// The vector and bias an untrained item with text embedding `text` (length k) gets.
     /// Throws when the model has no text projection (k = 0) or `text` has the wrong length / is not finite.

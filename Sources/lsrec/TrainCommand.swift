@@ -64,7 +64,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Cold-start protocol: hold out this fraction of items entirely from training (0 = none).")
     var coldItems = TrainConfig().coldFraction
     @Option(help: "Seed of the held-out item draw (independent of --seed).") var coldSeed: UInt64 = TrainConfig().coldSeed
-    @Option(help: "Item-ID dropout: per window, drop each item's learned embedding with this probability so the text projection learns to stand alone (cold start; needs text).")
+    @Option(help: "Item-ID dropout: per window, drop each item's learned embedding with this probability so the text projection learns to stand alone, and learn the bias of new items (item.new_bias; cold start; needs text).")
     var idDropout = TrainConfig().idDropout
     @Option(help: "Width of the time-gap embeddings.") var timeDim = TrainConfig().timeDim
     @Option(help: "Rows of the time-gap tables.") var timeBuckets = TrainConfig().timeBuckets

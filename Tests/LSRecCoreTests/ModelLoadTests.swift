@@ -51,6 +51,20 @@ final class ModelLoadTests: XCTestCase {
             t["item.text_proj"]!.data = Array(repeating: 3e38, count: t["item.text_proj"]!.data.count) })
     }
 
+    /// `item.new_bias` (written by training with item-ID dropout) is the new-item bias when present;
+    /// a wrong shape or a model without text projection is refused (non-finite values are refused
+    /// for every tensor by the format reader).
+    func testLearnedNewItemBias() throws {
+        let plain = try Model(bytes: variant { _, _, _ in })
+        XCTAssertEqual(plain.newItemBias, Model.median(plain.itemBias))
+        let learned = try Model(bytes: variant { t, _, _ in t["item.new_bias"] = ([1], [0.625]) })
+        XCTAssertEqual(learned.newItemBias, 0.625)
+        XCTAssertEqual(try learned.newItemVector(text: [Float](repeating: 0.1, count: learned.config.textDim)).bias, 0.625)
+        expect(.format, containing: "item.new_bias", try variant { t, _, _ in t["item.new_bias"] = ([2], [0.5, 0.5]) })
+        expect(.format, containing: "item.new_bias", try variant { t, m, _ in
+            m["lsrec.text_dim"] = .int(0); t["item.text_proj"] = nil; t["item.text"] = nil; t["item.new_bias"] = ([1], [0.5]) })
+    }
+
     /// Found by fuzzing (docs/RELIABILITY.md): finite weights so large that a forward pass
     /// overflows float32. They used to load; the first event then made h and c NaN, scores NaN,
     /// and lsrec_state_deserialize refused the state's own blob. Now refused at load.

@@ -127,6 +127,33 @@ final class ColdStartTests: XCTestCase {
         XCTAssertNil(try ColdItems.recordedIDs(in: try Model(bytes: plain.exportBytes())))
     }
 
+    /// With item-ID dropout the new-item bias is learned and written: `item.new_bias` is in the
+    /// file, the loaded model's `newItemBias` is that value (not the median), and the cold rows
+    /// and `newItemVector` use it. Without dropout the file has no such tensor.
+    func testItemDropoutWritesTheLearnedNewItemBias() throws {
+        let ds = TrainerTests.data(users: 60, items: 40)
+        var c = Self.config()
+        c.idDropout = 0.5
+        let t = try Trainer(dataset: ds, config: c)
+        try t.run()
+        let bytes = try t.exportBytes()
+        let f = try WeightFile(bytes: bytes)
+        let stored = try f.floats("item.new_bias")
+        XCTAssertEqual(stored.count, 1)
+        let model = try Model(bytes: bytes)
+        XCTAssertEqual(model.newItemBias, stored[0])
+        XCTAssertNotEqual(stored[0], 0, "trained away from its zero start")
+        let b = try f.floats("item.bias")
+        XCTAssertNotEqual(stored[0], Model.median((0..<ds.nItems).filter { !t.cold.mask[$0] }.map { b[$0] }))
+        for i in t.cold.indices.map(Int.init) { XCTAssertEqual(b[i], stored[0], "bias of cold item \(i)") }
+        let text = try f.floats("item.text"), k = model.config.textDim
+        XCTAssertEqual(try model.newItemVector(text: Array(text[0..<k])).bias, stored[0])
+
+        let plain = try Trainer(dataset: ds, config: Self.config())
+        try plain.run()
+        XCTAssertNil(try WeightFile(bytes: plain.exportBytes()).tensor("item.new_bias"))
+    }
+
     /// Cold-target evaluation: exactly the users whose target is cold, popularity blind to cold
     /// items, and the deterministic cold-split training.
     func testColdStartEvaluationSplitsUsersByTarget() throws {
@@ -197,6 +224,11 @@ final class ColdStartTests: XCTestCase {
     func testItemDropoutGradient() {
         let g = fdCheck(cold: [], dropped: [2, 5])
         let shape = GradientCheckTests.tinyShape(.gate), layout = ParameterLayout(shape)
+        // Dropped items' own biases get nothing; their share goes to the shared new-item bias.
+        for c in [2, 5] { XCTAssertTrue(g.allSatisfy { $0[layout.offsets[ParamID.itemBias.rawValue] + c] == 0 }) }
+        XCTAssertTrue(g.contains { $0[layout.offsets[ParamID.newItemBias.rawValue]] != 0 })
+        // Without dropped items the new-item bias is not part of the loss.
+        XCTAssertTrue(fdCheck(cold: [], dropped: []).allSatisfy { $0[layout.offsets[ParamID.newItemBias.rawValue]] == 0 })
         for grad in g {
             for c in [2, 5] {
                 for j in 0..<shape.dim { XCTAssertEqual(grad[layout.offsets[ParamID.itemEmbedding.rawValue] + c * shape.dim + j], 0) }

@@ -54,7 +54,9 @@ final class GradientCheckTests: XCTestCase {
 
     /// Checks the analytic gradient of one window's mean loss against central differences,
     /// holding the carried state fixed (exactly what truncated BPTT differentiates).
-    func check(fusion: Fusion, loss: LossKind, dropout: Double = 0, file: StaticString = #filePath, line: UInt = #line) {
+    /// `dropped`: item-ID dropout's dropped items (their bias is then the shared new-item bias).
+    func check(fusion: Fusion, loss: LossKind, dropout: Double = 0, dropped: [Int32] = [],
+               file: StaticString = #filePath, line: UInt = #line) {
         let shape = Self.tinyShape(fusion)
         let params = Self.randomParams(shape, seed: 42)
         // Two workers over blocks of 2 target rows: the blocked, per-worker softmax paths run too.
@@ -66,6 +68,7 @@ final class GradientCheckTests: XCTestCase {
         }
         let wins = Self.windows()
         XCTAssertEqual(wins.count, 2, file: file, line: line)
+        net.droppedItems = dropped
         net.resetCarry()
         var worst = 0.0
         var maskRNG = SeededGenerator(seed: 5)
@@ -96,7 +99,7 @@ final class GradientCheckTests: XCTestCase {
                         "\(fusion)/\(loss) window \(w) \(id.name)[\(i - p.layout.offsets[id.rawValue])]: analytic \(a) numeric \(numeric)",
                         file: file, line: line)
                 }
-                if Self.usedBy(fusion).contains(id) {
+                if Self.usedBy(fusion).contains(id) || (id == .newItemBias && !dropped.isEmpty) {
                     XCTAssertTrue(anyNonZero, "\(fusion)/\(loss) window \(w): \(id.name) got no gradient", file: file, line: line)
                 }
                 worst = max(worst, tensorWorst)
@@ -112,7 +115,7 @@ final class GradientCheckTests: XCTestCase {
     static func usedBy(_ f: Fusion) -> Set<ParamID> {
         let common: Set<ParamID> = [.itemEmbedding, .itemBias, .textProj, .eventGap, .lstmWx, .lstmWh, .lstmBias]
         switch f {
-        case .gate: return Set(ParamID.allCases)
+        case .gate: return Set(ParamID.allCases).subtracting([.newItemBias])  // only with dropped items
         case .short: return common.union([.outW])
         case .long: return common.union([.attnWq, .attnWk, .attnWv])
         }
@@ -122,6 +125,9 @@ final class GradientCheckTests: XCTestCase {
     func testShortFullSoftmax() { check(fusion: .short, loss: .full) }
     func testLongFullSoftmax() { check(fusion: .long, loss: .full) }
     func testGateSampledSoftmax() { check(fusion: .gate, loss: .sampled) }
+    /// Items 2 and 6 are negatives (6 twice) and 2 is a target: the shared new-item bias gets the
+    /// gradient of the positive and the repeated negatives.
+    func testGateSampledSoftmaxWithDroppedItems() { check(fusion: .gate, loss: .sampled, dropped: [2, 6]) }
     func testGateFullSoftmaxWithDropout() { check(fusion: .gate, loss: .full, dropout: 0.3) }
 
     /// The windows really exercise what the check claims: a carry, a mid-window reset, and

@@ -52,15 +52,17 @@ public struct ColdItems: Sendable, Equatable {
         return Model.median(warm)
     }
 
-    /// Applies the new-item rule to cold rows: E row = 0, bias = median of the warm biases.
-    /// (Text T and projection P are untouched: a cold item's vector is then P·t, as for a new item.)
-    public func applyNewItemRule<T: TrainScalar>(to params: inout NetworkParameters<T>) {
+    /// Applies the new-item rule to cold rows: E row = 0, bias = the learned `item.new_bias` when
+    /// `learnedBias` (item-ID dropout trained it; the loaded model's `newItemBias` is then that
+    /// value), else the median of the warm biases. (Text T and projection P are untouched: a
+    /// cold item's vector is then P·t, as for a new item.)
+    public func applyNewItemRule<T: TrainScalar>(to params: inout NetworkParameters<T>, learnedBias: Bool = false) {
         guard !isEmpty else { return }
         let d = params.shape.dim
         let eOff = params.layout.offsets[ParamID.itemEmbedding.rawValue]
         let bOff = params.layout.offsets[ParamID.itemBias.rawValue]
         let biases = params[.itemBias].map { Float($0) }
-        let median = T(Double(medianWarmBias(biases)))
+        let median = learnedBias ? params[.newItemBias][0] : T(Double(medianWarmBias(biases)))
         for i in indices {
             for j in 0..<d { params.values[eOff + Int(i) * d + j] = 0 }
             params.values[bOff + Int(i)] = median

@@ -6,8 +6,9 @@ public let trainerVersion = "lsrec-train 0.1.0"
 /// The `.lsrec` bytes of a trained network (docs/FORMAT.md): every lsrec-v1 tensor as f32,
 /// `item.ids`, the architecture keys, `general.created_by` and the given `train.*` keys.
 /// Deterministic: same parameters and metadata, same bytes.
+/// `item.new_bias` is written only when `newItemBiasTrained` (else a loaded model uses the median).
 public func weightFileBytes(_ params: NetworkParameters<Float>, itemIDs: [Int64],
-                            trainMetadata: [(String, MetaValue)]) throws -> [UInt8] {
+                            trainMetadata: [(String, MetaValue)], newItemBiasTrained: Bool = false) throws -> [UInt8] {
     let s = params.shape
     precondition(itemIDs.count == s.nItems, "one id per item")
     var b = WeightFileBuilder()
@@ -27,6 +28,7 @@ public func weightFileBytes(_ params: NetworkParameters<Float>, itemIDs: [Int64]
     b.addTensor("item.ids", shape: [s.nItems], int64s: itemIDs)
     for id in ParamID.allCases {
         if id == .textProj && s.textDim == 0 { continue }
+        if id == .newItemBias && !newItemBiasTrained { continue }
         b.addTensor(id.name, shape: id.shape(s), floats: params[id])
         if id == .itemBias && s.textDim > 0 {
             b.addTensor("item.text", shape: [s.nItems, s.textDim], floats: params.text)

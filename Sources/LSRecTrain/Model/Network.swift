@@ -58,8 +58,22 @@ public final class Network<T: TrainScalar> {
     public var maskedItems: [Int32] = []
     /// Item-ID dropout (`TrainConfig.idDropout`): items whose learned embedding E row is left out
     /// of the item matrix for the current window, X_i = P·t_i, so the text projection has to carry
-    /// them alone — exactly the situation of a cold item. Their E rows get no gradient that window.
-    public var droppedItems: [Int32] = []
+    /// them alone — exactly the situation of a cold item. Their E rows get no gradient that window,
+    /// and their bias is the shared learned `newItemBias` instead of their own.
+    public var droppedItems: [Int32] = [] {
+        didSet {
+            isDropped = [Bool](repeating: false, count: droppedItems.isEmpty ? 0 : n)
+            for i in droppedItems { isDropped[Int(i)] = true }
+        }
+    }
+    /// isDropped[i]: item i is in `droppedItems` (empty when none is).
+    var isDropped: [Bool] = []
+
+    /// The bias item i has in this window: its own, or the new-item bias when its ID is dropped.
+    @inline(__always)
+    func effectiveBias(_ i: Int, _ P: TensorPointers<T>) -> T {
+        isDropped.isEmpty || !isDropped[i] ? P[.itemBias][i] : P[.newItemBias][0]
+    }
 
     /// - Parameters:
     ///   - negatives: negatives per window for `.sampled` (ignored for `.full`).
@@ -203,9 +217,9 @@ public final class Network<T: TrainScalar> {
 
     /// s = X·u + b for row `r` after `forward`: the trainer's own scores (parity tests).
     public func scores(row r: Int, _ params: NetworkParameters<T>) -> [T] {
-        let b = params[.itemBias]
+        let b = params[.itemBias], bNew = params[.newItemBias][0]
         return (0..<n).map { i in
-            var s = b[i]
+            var s = isDropped.isEmpty || !isDropped[i] ? b[i] : bNew
             for j in 0..<d { s += X.p[i * d + j] * u.p[r * d + j] }
             return s
         }

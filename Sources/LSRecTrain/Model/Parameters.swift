@@ -32,6 +32,10 @@ public struct NetworkShape: Sendable, Equatable {
 public enum ParamID: Int, CaseIterable, Sendable {
     case itemEmbedding, itemBias, textProj, eventGap, requestGap
     case lstmWx, lstmWh, lstmBias, attnWq, attnWk, attnWv, gateW, gateBias, outW
+    /// The bias of an item whose ID embedding is dropped (item-ID dropout): learned, so the
+    /// model itself says what an item it knows only from its text deserves. Written as
+    /// `item.new_bias` only when trained (`TrainConfig.idDropout` > 0).
+    case newItemBias
 
     /// Tensor name in the weight file (docs/FORMAT.md).
     public var name: String {
@@ -50,6 +54,7 @@ public enum ParamID: Int, CaseIterable, Sendable {
         case .gateW: return "gate.w"
         case .gateBias: return "gate.bias"
         case .outW: return "out.w_h"
+        case .newItemBias: return "item.new_bias"
         }
     }
 
@@ -67,6 +72,7 @@ public enum ParamID: Int, CaseIterable, Sendable {
         case .attnWq, .attnWk, .attnWv, .outW: return [d, d]
         case .gateW: return [d, 2 * d + t]
         case .gateBias: return [d]
+        case .newItemBias: return [1]
         }
     }
 }

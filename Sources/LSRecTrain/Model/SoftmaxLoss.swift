@@ -18,14 +18,13 @@ extension Network {
             if dropoutOn { for j in 0..<d { dst[j] *= maskU.p[r * d + j] } }
             dst[d] = 1
         }
-        let bias = P[.itemBias]
         let invN = 1 / T(nv)
         var rowLoss = [Double](repeating: 0, count: nv)
         switch lossKind {
         case .full:
             for i in 0..<n {
                 (xb.p + i * ldu).update(from: X.p + i * d, count: d)
-                xb.p[i * ldu + d] = bias[i]
+                xb.p[i * ldu + d] = effectiveBias(i, P)
             }
             let nBlocks = (nv + blockRows - 1) / blockRows
             let workers = min(blocks.count, nBlocks)
@@ -62,14 +61,14 @@ extension Network {
                 parallelFor(nv, threads: threads) { i in
                     let row = logits.p + i * cols
                     let target = Int(b.target[validRows[i]])
-                    var s: T = bias[target] - logExpectedCount[target]
+                    var s: T = effectiveBias(target, P) - logExpectedCount[target]
                     let ur = uv.p + i * ldu, xt = X.p + target * d
                     for j in 0..<d { s += ur[j] * xt[j] }
                     row[0] = s
                     for kk in 0..<S {
                         let j = Int(negatives[kk])
                         row[1 + kk] = j == target ? -T.greatestFiniteMagnitude / 4
-                                                  : row[1 + kk] + bias[j] - logExpectedCount[j]
+                                                  : row[1 + kk] + effectiveBias(j, P) - logExpectedCount[j]
                     }
                     out[i] = softmaxCrossEntropy(row, cols, target: 0, scale: invN)
                 }
@@ -92,7 +91,11 @@ extension Network {
         dU.zero()
         let nv = lossTargets
         guard nv > 0 else { return }
-        let dE = G[.itemEmbedding], db = G[.itemBias]
+        let dE = G[.itemEmbedding], db = G[.itemBias], dNew = G[.newItemBias]
+        // A dropped item's bias gradient goes to the shared new-item bias.
+        @inline(__always) func addBias(_ i: Int, _ g: T) {
+            if isDropped.isEmpty || !isDropped[i] { db[i] += g } else { dNew[0] += g }
+        }
         switch lossKind {
         case .full:
             let workers = min(blocks.count, (nv + blockRows - 1) / blockRows)
@@ -101,7 +104,7 @@ extension Network {
                 for i in 0..<n {
                     let src = part + i * ldu, dst = dE + i * d
                     for j in 0..<d { dst[j] += src[j] }
-                    db[i] += src[d]
+                    addBias(i, src[d])
                 }
             }
         case .sampled:
@@ -112,7 +115,7 @@ extension Network {
                 let dpos = logits.p[i * cols]
                 let ur = uv.p + i * ldu, du = duv.p + i * ldu, xt = X.p + target * d, dx = dE + target * d
                 for j in 0..<d { du[j] += dpos * xt[j]; dx[j] += dpos * ur[j] }
-                db[target] += dpos
+                addBias(target, dpos)
             }
             // ∂X_neg = ∂s_negᵀ U, scattered (a negative may repeat).
             T.gemm(true, false, S, d, nv, 1, logits.p + 1, cols, uv.p, ldu, 0, xneg.p, d)
@@ -121,7 +124,7 @@ extension Network {
                 for c in 0..<d { dst[c] += src[c] }
                 var s: T = 0
                 for i in 0..<nv { s += logits.p[i * cols + 1 + kk] }
-                db[Int(j)] += s
+                addBias(Int(j), s)
             }
         }
         for (i, r) in validRows.enumerated() {

@@ -228,9 +228,13 @@ public final class Trainer {
     public func weightFile(_ values: [Float]) throws -> [UInt8] {
         var p = params
         p.values = values
-        cold.applyNewItemRule(to: &p)
-        return try weightFileBytes(p, itemIDs: dataset.itemIDs, trainMetadata: trainMetadata)
+        let learned = trainsNewItemBias
+        cold.applyNewItemRule(to: &p, learnedBias: learned)
+        return try weightFileBytes(p, itemIDs: dataset.itemIDs, trainMetadata: trainMetadata, newItemBiasTrained: learned)
     }
+
+    /// Item-ID dropout trains `item.new_bias` (only then do items stand without their ID embedding).
+    var trainsNewItemBias: Bool { config.idDropout > 0 && config.textDim > 0 }
 
     /// The final export: the best validation epoch's parameters.
     public func exportBytes() throws -> [UInt8] { try weightFile(bestValues) }
