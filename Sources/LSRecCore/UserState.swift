@@ -6,9 +6,9 @@ public struct UserState: Sendable, Equatable {
     /// LSTM hidden and cell state, d floats each.
     public internal(set) var h: [Float]
     public internal(set) var c: [Float]
-    /// Ring buffer of the last `capacity` events (dense item index, unix time or -1).
+    /// Ring buffer of the last `capacity` events: dense item index and unix time or -1 (RingTimes.swift).
     var ringItems: [Int32]
-    var ringTimes: [Int64]
+    var times: RingTimes
     /// Position of the oldest event in the ring.
     var ringHead: Int = 0
     /// Events currently held in the ring (≤ capacity).
@@ -23,16 +23,17 @@ public struct UserState: Sendable, Equatable {
         h = [Float](repeating: 0, count: dim)
         c = [Float](repeating: 0, count: dim)
         ringItems = [Int32](repeating: 0, count: capacity)
-        ringTimes = [Int64](repeating: 0, count: capacity)
+        times = RingTimes(capacity: capacity)
     }
 
     public var capacity: Int { ringItems.count }
 
-    /// Appends an event, dropping the oldest once the ring is full (O(1)).
+    /// Appends an event, dropping the oldest once the ring is full (O(1); no allocation unless a
+    /// time falls outside the 32-bit window of `RingTimes`).
     mutating func push(item: Int32, time: Int64) {
         let slot = (ringHead + historyCount) % capacity
         ringItems[slot] = item
-        ringTimes[slot] = time
+        times.store(time, at: slot, held: heldSlots(replacing: slot))
         if historyCount < capacity {
             historyCount += 1
         } else {
@@ -40,6 +41,14 @@ public struct UserState: Sendable, Equatable {
         }
         eventCount += 1
         if time >= 0 { lastTime = time }
+        // Once per trip round the ring, a wide state whose held times fit again goes back to 32 bits.
+        if times.isWide && slot == capacity - 1 { times.narrowIfPossible(held: heldSlots(replacing: nil)) }
+    }
+
+    /// The ring slots of the held events, minus `replacing` (the slot a push is overwriting).
+    @inline(__always)
+    func heldSlots(replacing: Int?) -> HeldSlots {
+        HeldSlots(head: ringHead, count: historyCount, capacity: capacity, skip: replacing ?? -1)
     }
 
     /// Dense item index of the r-th held event, oldest first (r < historyCount).
@@ -48,7 +57,7 @@ public struct UserState: Sendable, Equatable {
 
     /// Unix time (or -1) of the r-th held event, oldest first.
     @inline(__always)
-    func historyTime(_ r: Int) -> Int64 { ringTimes[(ringHead + r) % capacity] }
+    func historyTime(_ r: Int) -> Int64 { times[(ringHead + r) % capacity] }
 
     /// Calls `body(r, item)` for the held events oldest first (r = 0, 1, …): the ring in two
     /// straight runs, without a division per event as `historyItem` needs.
@@ -70,5 +79,24 @@ public struct UserState: Sendable, Equatable {
         a.modelFingerprint == b.modelFingerprint && a.h == b.h && a.c == b.c
             && a.history.elementsEqual(b.history, by: { $0 == $1 })
             && a.eventCount == b.eventCount && a.lastTime == b.lastTime && a.capacity == b.capacity
+    }
+}
+
+/// Ring slots of held events (oldest first), optionally leaving one out.
+struct HeldSlots: Sequence, IteratorProtocol {
+    let head: Int, count: Int, capacity: Int, skip: Int
+    private var r = 0
+
+    init(head: Int, count: Int, capacity: Int, skip: Int) {
+        self.head = head; self.count = count; self.capacity = capacity; self.skip = skip
+    }
+
+    mutating func next() -> Int? {
+        while r < count {
+            let p = (head + r) % capacity
+            r += 1
+            if p != skip { return p }
+        }
+        return nil
     }
 }
