@@ -138,7 +138,8 @@ lsrec_status lsrec_state_update(const lsrec_model *model, lsrec_state *state, in
 lsrec_status lsrec_state_update_many(const lsrec_model *model, lsrec_state *state, const int64_t *items,
                                      const int64_t *unix_ts, size_t n);
 /** Serialises a state to a portable little-endian blob (magic, version, model fingerprint,
- *  payload, CRC32C; about 1.5-2 KB for d=64, L=200). *needed (if not NULL) receives the blob size.
+ *  payload, CRC32C; about 1.5-2 KB for d=64, L=200, plus 8 + 4d bytes per held event on an item
+ *  added to a catalogue: state version 2, written only for such states; version 1 otherwise). *needed (if not NULL) receives the blob size.
  *  dst == NULL with cap == 0 is a size query and returns LSREC_OK; otherwise cap < size gives
  *  LSREC_E_BUFFER_TOO_SMALL and writes nothing. */
 lsrec_status lsrec_state_serialize(const lsrec_state *state, void *dst, size_t cap, size_t *needed);
@@ -204,11 +205,17 @@ lsrec_status lsrec_user_vector(const lsrec_model *model, const lsrec_state *stat
  * ids (even a removed one: bring that back with lsrec_catalog_restore_item), and not -1 (padding).
  * There is no silent replacement: to replace an added item, remove it, then add it again.
  *
- * Events: user states hold model items only (their blobs, docs/FORMAT.md, store model item
- * indices). lsrec_catalog_state_update accepts any model item, removed ones included (the user
- * did see it); an event on an added item is refused with LSREC_E_UNKNOWN_ITEM and the state is
- * unchanged (as lsrec_state_update does for any id the model does not know). Explanations
- * therefore always name model items.
+ * Events: lsrec_catalog_state_update accepts any model item, removed ones included (the user
+ * did see it), and any added item currently in the catalogue. For an added item the state keeps
+ * the item's id and vector with the event (docs/MODEL.md, "Items added after training"): the
+ * LSTM step, attention and explanations use that vector, explanations name the item by its id,
+ * and the state stays bound to the model alone, so removing the item later, or using the state
+ * with another catalogue or with the bare model, changes nothing for events already fed. On a
+ * state holding such events every lsrec_state_* and scoring call works as usual: lsrec_topk /
+ * lsrec_score rank model items only (the held added items are simply not candidates there),
+ * lsrec_explain names them by id, lsrec_state_update still refuses ids the model does not know,
+ * lsrec_state_rebase keeps them only if the new model has their id (else counts them skipped),
+ * and the blob (state version 2, docs/FORMAT.md) carries their vectors: 8 + 4d bytes each.
  *
  * Threads: one catalogue may be used by any number of threads at once, readers (_topk,
  * _score_items, _explain, _item_ids, _n_items, _contains, _item_vector, _state_update) and
@@ -238,7 +245,8 @@ lsrec_status lsrec_catalog_item_ids(const lsrec_catalog *cat, int64_t *out, size
  *  model's lsrec.text_dim). Errors (nothing changes): LSREC_E_INVALID_ARGUMENT for a model without
  *  text projection, a wrong text_dim, a NULL text_vec, or an id that is already in the catalogue,
  *  is one of the model's ids, or is -1; LSREC_E_NONFINITE for NaN/Inf in text_vec or a vector so
- *  large that scores could overflow float32. O(d * text_dim). */
+ *  large that scores, or a user state holding an event on the item, could overflow float32
+ *  (docs/MODEL.md; never for real text embeddings). O(d * text_dim). */
 lsrec_status lsrec_catalog_add_item(lsrec_catalog *cat, int64_t item_id, const float *text_vec, size_t text_dim);
 /** Removes an item from the catalogue: a model item is hidden (lsrec_catalog_restore_item brings
  *  it back), an added item is dropped. An id not in the catalogue (never there, or already
@@ -258,19 +266,20 @@ lsrec_status lsrec_catalog_score_items(const lsrec_catalog *cat, const lsrec_sta
                                        const int64_t *items, size_t n, float *out);
 /** lsrec_topk over the catalogue: the k best catalogue items, best first, ties in catalogue order;
  *  removed items never appear. Same buffers, padding (id -1, score -INFINITY), *n_out, flags
- *  (LSREC_EXCLUDE_SEEN leaves out the model items among the state's held events) and exclude
+ *  (LSREC_EXCLUDE_SEEN leaves out the items among the state's held events, added ones included) and exclude
  *  (ids not in the catalogue are ignored) as lsrec_topk. */
 lsrec_status lsrec_catalog_topk(const lsrec_catalog *cat, const lsrec_state *state, int64_t now, size_t k,
                                 uint32_t flags, const int64_t *exclude, size_t n_exclude,
                                 int64_t *out_items, float *out_scores, size_t *n_out);
-/** lsrec_explain for a catalogue item (model or added): the history items (model items, removed
- *  ones included) that contributed most to item_id's score, largest first, at the time of the
+/** lsrec_explain for a catalogue item (model or added): the history items (model or added items,
+ *  removed ones included) that contributed most to item_id's score, largest first, at the time of the
  *  last event; out arrays hold k entries, padded with id -1 and weight 0. */
 lsrec_status lsrec_catalog_explain(const lsrec_catalog *cat, const lsrec_state *state, int64_t item_id, size_t k,
                                    int64_t *out_history_items, float *out_weights, size_t *n_out);
 /** lsrec_state_update through the catalogue: feeds an event on a model item (removed ones
- *  included). An event on an added item gives LSREC_E_UNKNOWN_ITEM (see "Events" above); on any
- *  error the state is unchanged. */
+ *  included) or on an added item in the catalogue now (see "Events" above; the state keeps the
+ *  item's id and vector). An id not in the catalogue (never added, or an added item already
+ *  removed) gives LSREC_E_UNKNOWN_ITEM; on any error the state is unchanged. */
 lsrec_status lsrec_catalog_state_update(const lsrec_catalog *cat, lsrec_state *state, int64_t item_id,
                                         int64_t unix_ts);
 

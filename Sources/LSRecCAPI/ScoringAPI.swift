@@ -100,7 +100,7 @@ public func lsrec_explain(_ model: OpaquePointer?, _ state: OpaquePointer?, _ it
         guard let outWeights else { throw nullArgument("out_weights") }
         let target = try itemIndices(m, [item])[0]
         let parts = try m.explain(s, now: .lastEvent, itemIndex: target, k: kk)
-        writeRanked(parts.map { m.itemIDs[$0.index] }, parts.map(\.weight), k: kk, pad: 0, outItems, outWeights)
+        writeRanked(parts.map { $0.item.id(in: m) }, parts.map(\.weight), k: kk, pad: 0, outItems, outWeights)
         nOut?.pointee = UInt(parts.count)
     }
 }

@@ -20,7 +20,8 @@ public struct CatalogItem: Sendable, Equatable {
 ///
 /// Ids: an added item's id must not be any of the model's ids (a removed model item comes back
 /// with `restore`, never as a text-only item under the same id), so a user state — whose history
-/// holds model items only — always names items unambiguously.
+/// holds model items by dense index and added items by id (with their vectors) — always names
+/// items unambiguously.
 public struct Catalog: Sendable {
     /// The model whose items and weights the catalogue uses (kept alive by the catalogue).
     public let model: Model
@@ -211,8 +212,8 @@ public struct Catalog: Sendable {
     }
 
     /// The k best visible items for a user, best first (ties: catalogue order). `excludeSeen`
-    /// drops the model items among the state's held events; `exclude` holds further ids to drop
-    /// (ids not in the catalogue are ignored).
+    /// drops the items among the state's held events (model items, and added items by id);
+    /// `exclude` holds further ids to drop (ids not in the catalogue are ignored).
     public func topK(_ state: UserState, now: RequestTime, k: Int, excludeSeen: Bool = false,
                      exclude: [Int64] = []) throws -> [CatalogItem] {
         try model.checkOwnership(state)
@@ -231,7 +232,14 @@ public struct Catalog: Sendable {
         if hiddenCount > 0 || (excludeSeen && state.historyCount > 0) || !exclude.isEmpty {
             var x = hiddenCount > 0 ? hidden : [Bool](repeating: false, count: n)
             x.append(contentsOf: repeatElement(false, count: m))
-            if excludeSeen { for r in 0..<state.historyCount { x[state.historyItem(r)] = true } }
+            if excludeSeen {
+                state.forEachHeldItem { _, i in x[i] = true }
+                if state.holdsAddedItems {
+                    for r in 0..<state.historyCount {
+                        if case .added(let id) = state.heldItem(r), let a = addedIndex[id] { x[n + a] = true }
+                    }
+                }
+            }
             for id in exclude {
                 switch entry(id) {
                 case .model(let i): x[i] = true
@@ -247,8 +255,9 @@ public struct Catalog: Sendable {
     }
 
     /// Which held events drove the score of visible item `id` (MODEL.md, "Scores and
-    /// explanations"): history items (always model items, removed ones included — the user did
-    /// see them) with their summed contributions, largest first (ties: lower model index), at most k.
+    /// explanations"): history items by id (model items and added items, removed ones included —
+    /// the user did see them) with their summed contributions, largest first (ties: lower model
+    /// index, then added items by id), at most k.
     public func explain(_ state: UserState, now: RequestTime, itemID id: Int64, k: Int) throws -> [CatalogItem] {
         try model.checkOwnership(state)
         let parts: [Contribution]
@@ -256,23 +265,23 @@ public struct Catalog: Sendable {
         case .model(let i): parts = try model.explain(state, now: now, itemIndex: i, k: k)
         case .added(let a): parts = model.explain(state, now: now, itemVector: addedVector(a), k: k)
         }
-        return parts.map { CatalogItem(id: model.itemIDs[$0.index], score: $0.weight) }
+        return parts.map { CatalogItem(id: $0.item.id(in: model), score: $0.weight) }
     }
 
     /// Feeds one event to a state of the catalogue's model. Model items (removed ones too: the
-    /// event happened) go through `Model.update`. Items added after training are refused with
-    /// `.unknownItem`: a state's history holds model item indices only (docs/FORMAT.md, LSRS),
-    /// so an added item could not be attended to, serialised or rebased without losing it.
+    /// event happened) go through `Model.update`. An item added to this catalogue (visible now)
+    /// is fed with its vector, which the state keeps with the event (docs/MODEL.md, "Items added
+    /// after training"): later removal from the catalogue does not change the state. Any other id
+    /// — unknown, or an added item already removed — is `.unknownItem`; on error nothing changes.
     public func update(_ state: inout UserState, itemID id: Int64, timestamp: Int64) throws {
         try model.checkOwnership(state)
         if let i = model.index(ofItem: id) {
             try model.update(&state, itemIndex: i, timestamp: timestamp)
             return
         }
-        guard addedIndex[id] == nil else {
-            throw LSRecError(.unknownItem, "item id \(id) was added to the catalogue after training; "
-                + "events on added items cannot be fed to a user state yet (a state holds model items only)")
+        guard let a = addedIndex[id] else {
+            throw LSRecError(.unknownItem, "item id \(id) is not in the catalogue (never added, or removed)")
         }
-        throw LSRecError(.unknownItem, "item id \(id) is not in the catalogue")
+        try model.update(&state, addedID: id, vector: addedVector(a), timestamp: timestamp)
     }
 }

@@ -35,6 +35,11 @@ public final class Model: @unchecked Sendable {
     public let newItemBias: Float
     /// Weight products folded at load for the request paths (PreparedWeights.swift).
     let prepared: PreparedWeights
+    /// max over items of |e_i[j]| per dimension j (the overflow bounds of NumericRange.swift).
+    let itemColumnMax: [Double]
+    /// The largest |value| in the vector of an item added to a catalogue that a user state may
+    /// hold (an event on it); beyond, float32 overflow could not be ruled out. Set at load.
+    public private(set) var heldVectorLimit: Float = 0
 
     /// Parses, verifies (every checksum) and loads a weight file held in memory.
     public convenience init(bytes: [UInt8]) throws {
@@ -107,6 +112,7 @@ public final class Model: @unchecked Sendable {
             throw LSRecError(.format, "tensor 'item.text' present but metadata 'lsrec.text_dim' is 0")
         }
         items = x
+        itemColumnMax = Model.columnMax(x, rows: n, cols: d)
         textProj = proj
         itemBias = try load("item.bias", [n])
         // Trained with item-ID dropout, the file carries the learned new-item bias (NewItem.swift).
@@ -131,6 +137,7 @@ public final class Model: @unchecked Sendable {
                                    gateW: gateW, gateBias: gateBias, requestGap: requestGap,
                                    attnWq: attnWq, attnWk: attnWk)
         try checkNoOverflow()
+        heldVectorLimit = largestHeldVectorLimit()
     }
 
     public var nItems: Int { config.nItems }

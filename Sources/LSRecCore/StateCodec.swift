@@ -4,21 +4,31 @@ import LSRecFormat
 ///
 ///     "LSRS" | u32 version | u32 total length | u64 model fingerprint | u32 d | u32 L
 ///     | u64 event count | i64 last time | u32 held events | i64 base time
-///     | d × f32 h | d × f32 c | held × (varint item index, varint time code) | u32 CRC32C of all before
+///     | d × f32 h | d × f32 c
+///     | (version 2 only) u32 A | A × (i64 item id, d × f32 item vector)
+///     | held × (varint item code, varint time code) | u32 CRC32C of all before
 ///
 /// Time code: 0 = unknown, else 1 + (time − previous known time in the ring, or base time).
+/// Item code, version 1: the dense model index (< N). Version 2: 0 = the next entry of the
+/// added-item table, else 1 + the dense model index. Version 2 is written only for a state
+/// holding events on items added to a catalogue; its table holds one entry per such event, in
+/// ring order, each used by exactly one event (one canonical blob per state; no N needed to write).
 public enum StateCodec {
     static let magic: [UInt8] = Array("LSRS".utf8)
+    /// A state whose held events are all model items.
     public static let version: UInt32 = 1
+    /// A state holding events on items added to a catalogue (the added-item table).
+    public static let versionWithAddedItems: UInt32 = 2
     static let headerSize = 4 + 4 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 8
 
     /// Bytes of the serialised state.
     public static func encode(_ s: UserState) -> [UInt8] {
         let d = s.h.count
+        let v2 = s.holdsAddedItems
         var out = [UInt8]()
-        out.reserveCapacity(headerSize + 8 * d + 6 * s.historyCount + 4)
+        out.reserveCapacity(headerSize + 8 * d + 6 * s.historyCount + 4 + (v2 ? 4 + s.historyCount * (8 + 4 * d) : 0))
         out += magic
-        put32(&out, version)
+        put32(&out, v2 ? versionWithAddedItems : version)
         put32(&out, 0)  // total length, patched below
         put64(&out, s.modelFingerprint)
         put32(&out, UInt32(d))
@@ -30,9 +40,18 @@ public enum StateCodec {
         put64(&out, UInt64(bitPattern: base))
         for v in s.h { put32(&out, v.bitPattern) }
         for v in s.c { put32(&out, v.bitPattern) }
+        if v2 {
+            let table = (0..<s.historyCount).compactMap(s.addedEntry)
+            put32(&out, UInt32(table.count))
+            for (id, e) in table {
+                put64(&out, UInt64(bitPattern: id))
+                for v in e { put32(&out, v.bitPattern) }
+            }
+        }
         var previous = base
         for r in 0..<s.historyCount {
-            putVarint(&out, UInt64(s.historyItem(r)))
+            let item = s.historyItem(r)
+            putVarint(&out, v2 ? (item < 0 ? 0 : UInt64(item) + 1) : UInt64(item))
             let t = s.historyTime(r)
             if t < 0 {
                 putVarint(&out, 0)
@@ -56,8 +75,8 @@ public enum StateCodec {
         guard Array(bytes[0..<4]) == magic else { throw LSRecError(.badMagic, "not an lsrec state blob (bad magic)") }
         r.offset = 4
         let version = try r.u32()
-        guard version == Self.version else {
-            throw LSRecError(.version, "state blob version \(version); this library reads version \(Self.version)")
+        guard version == Self.version || version == versionWithAddedItems else {
+            throw LSRecError(.version, "state blob version \(version); this library reads versions \(Self.version) and \(versionWithAddedItems)")
         }
         let total = Int(try r.u32())
         guard total <= bytes.count else {
@@ -98,10 +117,24 @@ public enum StateCodec {
         guard s.h.allSatisfy({ $0.isFinite && abs($0) <= 1 }), s.c.allSatisfy({ $0.isFinite }) else {
             throw LSRecError(.format, "state blob holds a non-finite or out-of-range LSTM state")
         }
+        let table = version == versionWithAddedItems ? try readAddedTable(&r, held: held, model: model) : []
+        var nextEntry = 0
         var previous = base, newest: Int64 = -1
-        for _ in 0..<held {
-            let item = try r.varint()
-            guard item < UInt64(model.nItems) else {
+        for n in 0..<held {
+            let itemCode = try r.varint()
+            var entry: (id: Int64, vector: [Float])? = nil
+            var item = itemCode
+            if version == versionWithAddedItems {
+                if itemCode == 0 {
+                    guard nextEntry < table.count else {
+                        throw LSRecError(.format, "state blob event \(n) refers to added item \(nextEntry + 1), the table has \(table.count)")
+                    }
+                    entry = table[nextEntry]
+                    nextEntry += 1
+                }
+                item = itemCode &- 1
+            }
+            guard entry != nil || item < UInt64(model.nItems) else {
                 throw LSRecError(.format, "state blob names item index \(item); the model has \(model.nItems) items")
             }
             let code = try r.varint()
@@ -114,7 +147,14 @@ public enum StateCodec {
                 previous = time
                 newest = time
             }
-            s.push(item: Int32(item), time: time)
+            if let entry {
+                entry.vector.withUnsafeBufferPointer { s.push(addedID: entry.id, vector: $0, time: time) }
+            } else {
+                s.push(item: Int32(item), time: time)
+            }
+        }
+        guard nextEntry == table.count else {
+            throw LSRecError(.format, "state blob's added-item table has \(table.count) entries, its events use \(nextEntry)")
         }
         guard r.offset == total - 4 else {
             throw LSRecError(.format, "state blob has \(total - 4 - r.offset) unexpected bytes after the events")
@@ -126,6 +166,33 @@ public enum StateCodec {
         s.eventCount = eventCount
         s.lastTime = lastTime
         return s
+    }
+
+    /// The version-2 table of added items: at most one entry per held event, each a valid added
+    /// item for `model` (not one of its ids, not −1, d finite values within `heldVectorLimit`).
+    private static func readAddedTable(_ r: inout Reader, held: Int, model: Model) throws -> [(id: Int64, vector: [Float])] {
+        let count = Int(try r.u32()), d = model.dim
+        guard count <= held else {
+            throw LSRecError(.format, "state blob's added-item table has \(count) entries for \(held) held events")
+        }
+        // Checked before reserving anything: a hostile count cannot make us allocate.
+        guard count * (8 + 4 * d) <= r.remaining else {
+            throw LSRecError(.truncated, "state blob ends inside its added-item table")
+        }
+        var table: [(id: Int64, vector: [Float])] = []
+        table.reserveCapacity(count)
+        for j in 0..<count {
+            let id = Int64(bitPattern: try r.u64())
+            var e = [Float](repeating: 0, count: d)
+            for k in 0..<d { e[k] = Float(bitPattern: try r.u32()) }
+            do {
+                try model.checkHeldAddedItem(id: id, vector: e)
+            } catch let error as LSRecError {
+                throw LSRecError(.format, "state blob's added item \(j): " + error.message)
+            }
+            table.append((id, e))
+        }
+        return table
     }
 
     private static func put32(_ out: inout [UInt8], _ v: UInt32) {
@@ -144,6 +211,8 @@ public enum StateCodec {
     private struct Reader {
         let bytes: [UInt8]
         var offset = 0
+        /// Payload bytes left before the CRC.
+        var remaining: Int { max(0, bytes.count - 4 - offset) }
         mutating func byte() throws -> UInt8 {
             guard offset < bytes.count - 4 else { throw LSRecError(.truncated, "state blob ends inside its payload") }
             defer { offset += 1 }

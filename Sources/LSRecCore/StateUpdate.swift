@@ -44,9 +44,18 @@ extension Model {
         try update(&state, itemIndex: index, timestamp: timestamp)
     }
 
-    /// The LSTM recurrence on a validated event, with no heap allocation:
-    /// z = (b + W_x[:, d:] G[bucket]) + W_x[:, :d] e + W_h h  (the first term prepared per bucket).
+    /// The LSTM step on a validated event on model item `itemIndex`, with no heap allocation.
     func lstmStep(_ state: inout UserState, itemIndex: Int, timestamp: Int64) {
+        items.withUnsafeBufferPointer { x in
+            lstmRecurrence(&state, input: x.baseAddress! + itemIndex * dim, timestamp: timestamp)
+        }
+        state.push(item: Int32(itemIndex), time: timestamp)
+    }
+
+    /// The LSTM recurrence on a validated event whose item vector is `e` (d floats):
+    /// z = (b + W_x[:, d:] G[bucket]) + W_x[:, :d] e + W_h h  (the first term prepared per bucket).
+    /// Updates h and c; the caller records the event in the ring.
+    private func lstmRecurrence(_ state: inout UserState, input e: UnsafePointer<Float>, timestamp: Int64) {
         let d = dim, t = config.timeDim
         let gap: Int64? = (timestamp >= 0 && state.lastTime >= 0) ? timestamp - state.lastTime : nil
         let bucket = timeBucket(gap, buckets: config.timeBuckets)
@@ -54,9 +63,7 @@ extension Model {
             let z = zb.baseAddress!
             prepared.lstmByBucket.withUnsafeBufferPointer { z.update(from: $0.baseAddress! + bucket * 4 * d, count: 4 * d) }
             lstmWx.withUnsafeBufferPointer { wx in
-                items.withUnsafeBufferPointer { x in
-                    gemv(wx.baseAddress!, lda: d + t, rows: 4 * d, cols: d, x.baseAddress! + itemIndex * d, accumulate: true, z)
-                }
+                gemv(wx.baseAddress!, lda: d + t, rows: 4 * d, cols: d, e, accumulate: true, z)
             }
             lstmWh.withUnsafeBufferPointer { wh in
                 state.h.withUnsafeBufferPointer { h in
@@ -69,7 +76,45 @@ extension Model {
                 }
             }
         }
-        state.push(item: Int32(itemIndex), time: timestamp)
+    }
+
+    /// Feeds an event on an item that is not one of the model's — one added to a catalogue after
+    /// training (`Catalog.update` is the way in) — with its id and vector e (d floats). The LSTM
+    /// step uses e as it would a model item's vector; the state keeps (id, e) with the event, so
+    /// attention, explanations and blobs see it without the catalogue. Refused (state unchanged):
+    /// an id of the model or −1, a vector of the wrong length, non-finite or beyond
+    /// `heldVectorLimit`, and the time errors of `validateEvent`.
+    func update(_ state: inout UserState, addedID id: Int64, vector e: [Float], timestamp: Int64) throws {
+        try checkOwnership(state)
+        try checkHeldAddedItem(id: id, vector: e)
+        guard timestamp >= -1 else {
+            throw LSRecError(.invalidArgument, "timestamp \(timestamp) is negative (use -1 for an unknown time)")
+        }
+        if timestamp >= 0 && state.lastTime >= 0 && timestamp < state.lastTime {
+            throw LSRecError(.outOfOrder, "timestamp \(timestamp) is earlier than the previous event's \(state.lastTime)")
+        }
+        e.withUnsafeBufferPointer { v in
+            lstmRecurrence(&state, input: v.baseAddress!, timestamp: timestamp)
+            state.push(addedID: id, vector: v, time: timestamp)
+        }
+    }
+
+    /// Why (id, e) cannot be held by a state as an added item, if it cannot: the id must not name
+    /// a model item (or −1, free side slots), e must be d finite values within `heldVectorLimit`.
+    func checkHeldAddedItem(id: Int64, vector e: [Float]) throws {
+        guard id != AddedEvents.free else {
+            throw LSRecError(.invalidArgument, "item id -1 is reserved")
+        }
+        guard index(ofItem: id) == nil else {
+            throw LSRecError(.invalidArgument, "item id \(id) is one of the model's items, not an added one")
+        }
+        guard e.count == dim else {
+            throw LSRecError(.invalidArgument, "item vector has \(e.count) values, the model has d = \(dim)")
+        }
+        guard e.allSatisfy({ $0.isFinite && abs($0) <= heldVectorLimit }) else {
+            throw LSRecError(.nonFinite, "item \(id)'s vector has a value beyond ±\(heldVectorLimit), "
+                + "the largest a user state can hold without risking float32 overflow")
+        }
     }
 }
 
@@ -103,13 +148,15 @@ extension Model {
 extension Model {
     /// Moves a user to this (e.g. newly trained) model: replays the events `state` holds (the last
     /// L, with their times) into a fresh state of this model. The result equals feeding those
-    /// events to this model from scratch. Items this model does not know are skipped and counted.
+    /// events to this model from scratch. Items this model does not know are skipped and counted;
+    /// an event on an item added to a catalogue is kept only if this model has that id (its
+    /// stored vector belongs to the old model's space).
     public func rebase(_ state: UserState, from old: Model) throws -> (state: UserState, skipped: Int) {
         try old.checkOwnership(state)
         var fresh = newState()
         var items: [Int] = [], times: [Int64] = []
-        for (item, time) in state.history {
-            guard let index = index(ofItem: old.itemIDs[item]) else { continue }
+        for (item, time) in state.events {
+            guard let index = index(ofItem: item.id(in: old)) else { continue }
             items.append(index)
             times.append(time)
         }

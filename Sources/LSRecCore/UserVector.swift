@@ -83,8 +83,9 @@ extension Model {
     }
 
     /// Attention over the held events: α = softmax(K q) and mean = Kᵀ α, where K's rows are the
-    /// held items' vectors. The rows are gathered into one contiguous block (the ring holds item
-    /// indices, not vectors, so the state stays O(1)) and both products are sgemvs; a pathological
+    /// held items' vectors (model rows, or the state's copies for items added to a catalogue).
+    /// The rows are gathered into one contiguous block (the ring holds item indices, not vectors,
+    /// so the state stays small) and both products are sgemvs; a pathological
     /// L·d beyond 1M floats falls back to a row-at-a-time loop instead of a huge scratch block.
     /// `gather` chooses the path (tests compare the two).
     func attend(_ state: UserState, x: UnsafePointer<Float>, query q: UnsafePointer<Float>,
@@ -94,7 +95,7 @@ extension Model {
         if gather ?? (m * d <= 1 << 20) {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: m * d) { keys in
                 let k = keys.baseAddress!
-                state.forEachHeldItem { r, item in (k + r * d).update(from: x + item * d, count: d) }
+                state.forEachHeldVector(items: x) { r, e in (k + r * d).update(from: e, count: d) }
                 gemv(k, lda: d, rows: m, cols: d, q, accumulate: false, alpha)
                 for r in 0..<m { best = max(best, alpha[r]) }
                 let total = expShiftSum(alpha, m, shift: best)
@@ -102,15 +103,15 @@ extension Model {
                 gemvTransposed(k, lda: d, rows: m, cols: d, alpha, mean)
             }
         } else {
-            state.forEachHeldItem { r, item in
-                alpha[r] = dot(x + item * d, q, d)
+            state.forEachHeldVector(items: x) { r, e in
+                alpha[r] = dot(e, q, d)
                 best = max(best, alpha[r])
             }
             let total = expShiftSum(alpha, m, shift: best)
             mean.initialize(repeating: 0, count: d)
-            state.forEachHeldItem { r, item in
+            state.forEachHeldVector(items: x) { r, e in
                 alpha[r] /= total
-                axpy(alpha[r], x + item * d, mean, d)
+                axpy(alpha[r], e, mean, d)
             }
         }
     }

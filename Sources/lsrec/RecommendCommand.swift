@@ -61,7 +61,7 @@ struct RecommendCommand: ParsableCommand {
             let why = try m.explain(state, now: .lastEvent, itemIndex: item.index, k: 3).filter { $0.weight > 0 }
             if !why.isEmpty {
                 print("      because you watched: " + why.map {
-                    "\(title(m.itemIDs[$0.index])) (\(String(format: "%.3f", $0.weight)))" }.joined(separator: "; "))
+                    "\(title($0.item.id(in: m))) (\(String(format: "%.3f", $0.weight)))" }.joined(separator: "; "))
             }
         }
     }

@@ -249,10 +249,16 @@ final class CatalogTests: XCTestCase {
         try s.model.update(&direct, itemID: TestModel.itemID(1), timestamp: 100)
         try s.model.update(&direct, itemID: TestModel.itemID(2), timestamp: 200)
         XCTAssertEqual(viaCat, direct)
+        // An added item goes in with its vector (AddedEventTests has the maths).
+        try cat.update(&viaCat, itemID: 8, timestamp: 300)
+        XCTAssertEqual(viaCat.events.map(\.item), [.model(1), .model(2), .added(id: 8)])
+        XCTAssertNotEqual(viaCat.h, direct.h)
+        // Unknown ids, and added items once removed, are refused.
+        try cat.remove(id: 8)
         let before = viaCat
-        XCTAssertThrowsError(try cat.update(&viaCat, itemID: 8, timestamp: 300)) { e in
+        XCTAssertThrowsError(try cat.update(&viaCat, itemID: 8, timestamp: 400)) { e in
             assertStatus(e, .unknownItem)
-            XCTAssertTrue((e as! LSRecError).message.contains("added"))
+            XCTAssertTrue((e as! LSRecError).message.contains("removed"))
         }
         XCTAssertThrowsError(try cat.update(&viaCat, itemID: 9_999_999, timestamp: 300)) { assertStatus($0, .unknownItem) }
         XCTAssertThrowsError(try cat.update(&viaCat, itemID: TestModel.itemID(3), timestamp: 50)) { assertStatus($0, .outOfOrder) }

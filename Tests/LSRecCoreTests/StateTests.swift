@@ -87,7 +87,7 @@ final class StateTests: XCTestCase {
         expectError(.format) { _ = try model.deserialize(blob + [0]) }
         var bad = blob; bad[0] = UInt8(ascii: "X")
         expectError(.badMagic) { _ = try model.deserialize(bad) }
-        bad = blob; bad[4] = 2
+        bad = blob; bad[4] = 3   // versions 1 and 2 are read
         expectError(.version) { _ = try model.deserialize(bad) }
         bad = blob; bad[blob.count / 2] ^= 0x10
         expectError(.checksum) { _ = try model.deserialize(bad) }

@@ -172,13 +172,13 @@ static void test_errors(lsrec_model *m, lsrec_model *textless) {
     EXPECT(LSREC_E_UNKNOWN_ITEM, lsrec_catalog_explain, cat, s, 2, 3, hist, w, NULL);
     EXPECT(LSREC_E_MODEL_MISMATCH, lsrec_catalog_explain, cat, other, 1, 3, hist, w, NULL);
 
-    /* events: model items (removed ones too) go in, added ones are refused, state unchanged */
+    /* events: model items (removed ones too) go in, unknown ids are refused, state unchanged
+     * (events on added items: test_added_events) */
     int64_t before = lsrec_state_n_events(s);
     EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_catalog_state_update, NULL, s, ID(1), T0 + 10000);
     EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_catalog_state_update, cat, NULL, ID(1), T0 + 10000);
-    EXPECT(LSREC_E_UNKNOWN_ITEM, lsrec_catalog_state_update, cat, s, 1, T0 + 10000);
-    CHECK(strstr(lsrec_last_error(), "added") != NULL);
     EXPECT(LSREC_E_UNKNOWN_ITEM, lsrec_catalog_state_update, cat, s, 424242, T0 + 10000);
+    CHECK(strstr(lsrec_last_error(), "not in the catalogue") != NULL);
     EXPECT(LSREC_E_OUT_OF_ORDER, lsrec_catalog_state_update, cat, s, ID(1), T0 - 10);
     EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_catalog_state_update, cat, s, ID(1), -7);
     EXPECT(LSREC_E_MODEL_MISMATCH, lsrec_catalog_state_update, cat, other, ID(1), T0);
@@ -203,6 +203,163 @@ static void test_errors(lsrec_model *m, lsrec_model *textless) {
     lsrec_state_free(direct);
     lsrec_state_free(other);
     lsrec_state_free(s);
+}
+
+/* ---- Events on added items: the state keeps the item's id and vector ----------------------- */
+
+static uint32_t crc32c(const unsigned char *p, size_t n) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+/* Re-seals an edited blob (its CRC32C), so the decoder's structural checks are reached. */
+static void reseal(unsigned char *b, size_t len) {
+    uint32_t crc = crc32c(b, len - 4);
+    for (int i = 0; i < 4; i++) b[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+}
+
+static int contains_id(const int64_t *ids, size_t n, int64_t id) {
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id) return 1;
+    return 0;
+}
+
+static void test_added_events(const lsrec_model *m) {
+    section("events on added items (state-blob version 2)");
+    const int64_t A = 5100000, B = 5100001;
+    lsrec_catalog *cat = NULL;
+    OK(lsrec_catalog_new, m, &cat);
+    float t[TEXT_DIM];
+    text_of(11, t);
+    OK(lsrec_catalog_add_item, cat, A, t, TEXT_DIM);
+    text_of(12, t);
+    OK(lsrec_catalog_add_item, cat, B, t, TEXT_DIM);
+    lsrec_state *s = user(m, 2, 8), *plain = NULL;
+    CHECK(s != NULL);
+    OK(lsrec_state_clone, s, &plain);
+    unsigned char b0[4096], b1[4096], b2[4096];
+    size_t l0 = 0, l1 = 0, l2 = 0;
+    OK(lsrec_state_serialize, s, b0, sizeof b0, &l0);
+    CHECK(b0[4] == 1); /* model items only: version 1, as before */
+
+    /* the event goes in and changes the state like any event */
+    OK(lsrec_catalog_state_update, cat, s, A, T0 + 5000);
+    CHECK(lsrec_state_n_events(s) == 9);
+    OK(lsrec_state_serialize, s, b1, sizeof b1, &l1);
+    CHECK(b1[4] == 2);
+    CHECK(l1 >= l0 + 4 + 8 + 4 * DIM); /* the table: count, id, d floats */
+    float u0[DIM], u1[DIM];
+    OK(lsrec_user_vector, m, plain, LSREC_NOW_LAST_EVENT, u0, DIM);
+    OK(lsrec_user_vector, m, s, LSREC_NOW_LAST_EVENT, u1, DIM);
+    CHECK(memcmp(u0, u1, sizeof u0) != 0);
+
+    /* the bare model: refuses the id, but every state_* / scoring call works on the state */
+    EXPECT(LSREC_E_UNKNOWN_ITEM, lsrec_state_update, m, s, A, T0 + 6000);
+    int64_t many[2] = {ID(1), A}, times[2] = {T0 + 6000, T0 + 6001};
+    EXPECT(LSREC_E_UNKNOWN_ITEM, lsrec_state_update_many, m, s, many, times, 2);
+    OK(lsrec_state_serialize, s, b2, sizeof b2, &l2);
+    CHECK(l2 == l1 && memcmp(b1, b2, l1) == 0); /* unchanged */
+    int64_t top[N_MODEL + 8];
+    float sc[N_MODEL + 8];
+    size_t n_out = 0;
+    OK(lsrec_topk, m, s, LSREC_NOW_LAST_EVENT, 10, LSREC_EXCLUDE_SEEN, NULL, 0, top, sc, &n_out);
+    CHECK(n_out == 10 && !contains_id(top, n_out, A));
+    static float all[N_MODEL];
+    OK(lsrec_score, m, s, LSREC_NOW_LAST_EVENT, all, N_MODEL);
+    const lsrec_state *pair[2] = {s, plain};
+    int64_t btop[20];
+    OK(lsrec_topk_batch, m, pair, 2, LSREC_NOW_LAST_EVENT, 10, LSREC_EXCLUDE_SEEN, btop, NULL);
+    CHECK(memcmp(btop, top, 10 * sizeof *top) == 0);
+    int64_t hist[32];
+    float w[32];
+    OK(lsrec_explain, m, s, ID(7), 32, hist, w, &n_out);
+    CHECK(contains_id(hist, n_out, A)); /* the bare model names the added item by its id */
+    OK(lsrec_catalog_explain, cat, s, ID(7), 32, hist, w, &n_out);
+    CHECK(contains_id(hist, n_out, A));
+
+    /* catalogue: exclusion of seen items covers the added item, the other added one stays */
+    size_t n_cat = (size_t)lsrec_catalog_n_items(cat);
+    OK(lsrec_catalog_topk, cat, s, LSREC_NOW_LAST_EVENT, n_cat, 0, NULL, 0, top, sc, &n_out);
+    CHECK(n_out == n_cat && contains_id(top, n_out, A));
+    OK(lsrec_catalog_topk, cat, s, LSREC_NOW_LAST_EVENT, n_cat, LSREC_EXCLUDE_SEEN, NULL, 0, top, sc, &n_out);
+    CHECK(!contains_id(top, n_out, A) && contains_id(top, n_out, B));
+
+    /* the blob round trip is exact: same bytes, same scores */
+    lsrec_state *back = NULL;
+    OK(lsrec_state_deserialize, m, b1, l1, &back);
+    OK(lsrec_state_serialize, back, b2, sizeof b2, &l2);
+    CHECK(l2 == l1 && memcmp(b1, b2, l1) == 0);
+    int64_t ask[3] = {A, B, ID(9)};
+    float s1[3], s2[3];
+    OK(lsrec_catalog_score_items, cat, s, LSREC_NOW_LAST_EVENT, ask, 3, s1);
+    OK(lsrec_catalog_score_items, cat, back, LSREC_NOW_LAST_EVENT, ask, 3, s2);
+    CHECK(memcmp(s1, s2, sizeof s1) == 0);
+
+    /* removing the item afterwards: the state keeps its copy; new events on it are refused */
+    OK(lsrec_catalog_remove_item, cat, A);
+    OK(lsrec_state_serialize, s, b2, sizeof b2, &l2);
+    CHECK(l2 == l1 && memcmp(b1, b2, l1) == 0);
+    OK(lsrec_catalog_explain, cat, s, ID(7), 32, hist, w, &n_out);
+    CHECK(contains_id(hist, n_out, A));
+    OK(lsrec_catalog_topk, cat, s, LSREC_NOW_LAST_EVENT, n_cat, 0, NULL, 0, top, sc, &n_out);
+    CHECK(n_out == n_cat - 1 && !contains_id(top, n_out, A));
+    EXPECT(LSREC_E_UNKNOWN_ITEM, lsrec_catalog_state_update, cat, s, A, T0 + 7000);
+    CHECK(lsrec_state_n_events(s) == 9);
+
+    /* rebase onto a model without the id skips the event */
+    lsrec_state *moved = NULL;
+    size_t skipped = 99;
+    OK(lsrec_state_rebase, m, s, &moved, &skipped);
+    CHECK(skipped == 1);
+    lsrec_state_free(moved);
+
+    /* hostile version-2 blobs: every truncation and every bit flip refused; resealed edits of
+     * the table get LSREC_E_FORMAT (header 56 bytes + h, c; then u32 count, i64 id, d f32) */
+    lsrec_state *o = NULL;
+    unsigned char bad[4096];
+    int refused = 1;
+    for (size_t cut = 0; cut < l1; cut++) refused &= lsrec_state_deserialize(m, b1, cut, &o) != LSREC_OK && o == NULL;
+    for (size_t i = 0; i < l1; i++)
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(bad, b1, l1);
+            bad[i] ^= (unsigned char)(1u << bit);
+            refused &= lsrec_state_deserialize(m, bad, l1, &o) != LSREC_OK && o == NULL;
+        }
+    CHECK(refused);
+    const size_t table = 56 + 8 * DIM;
+    CHECK(b1[table] == 1 && b1[table + 1] == 0);
+    memcpy(bad, b1, l1);
+    for (int i = 0; i < 8; i++) bad[table + 4 + i] = (unsigned char)((uint64_t)ID(4) >> (8 * i)); /* a model id */
+    reseal(bad, l1);
+    EXPECT(LSREC_E_FORMAT, lsrec_state_deserialize, m, bad, l1, &o);
+    memcpy(bad, b1, l1);
+    memset(bad + table + 4, 0xFF, 8); /* id -1 */
+    reseal(bad, l1);
+    EXPECT(LSREC_E_FORMAT, lsrec_state_deserialize, m, bad, l1, &o);
+    memcpy(bad, b1, l1);
+    const unsigned char nan_bits[4] = {0x00, 0x00, 0xC0, 0x7F};
+    memcpy(bad + table + 12, nan_bits, 4); /* NaN in the vector */
+    reseal(bad, l1);
+    EXPECT(LSREC_E_FORMAT, lsrec_state_deserialize, m, bad, l1, &o);
+    memcpy(bad, b1, l1);
+    bad[table] = 0xFF; /* more entries than held events */
+    reseal(bad, l1);
+    EXPECT(LSREC_E_FORMAT, lsrec_state_deserialize, m, bad, l1, &o);
+    CHECK(o == NULL);
+
+    /* L = 20 more model events push the added one out of the window: version 1 again */
+    for (int e = 0; e < 20; e++) OK(lsrec_catalog_state_update, cat, s, ID(e), T0 + 8000 + e);
+    OK(lsrec_state_serialize, s, b2, sizeof b2, &l2);
+    CHECK(b2[4] == 1);
+
+    lsrec_state_free(back);
+    lsrec_state_free(plain);
+    lsrec_state_free(s);
+    lsrec_catalog_free(cat);
 }
 
 /* An emptied catalogue: no ids, top-k all padding; restoring one item brings it back. */
@@ -486,6 +643,7 @@ int main(int argc, char **argv) {
 
     test_errors(m, textless);
     test_empty(m);
+    test_added_events(m);
     test_stress(m, rounds);
     test_results(m); /* frees m: it checks the catalogue outlives the model handle */
     lsrec_model_free(textless);

@@ -20,8 +20,8 @@ import (
 // Explain) and writers (AddItem, RemoveItem, RestoreItem) alike: each read sees one consistent
 // catalogue (the library guards it with a writer-preferring read-write lock).
 //
-// Events on added items cannot be fed to a State (states hold model items only): Update returns
-// an error matching ErrUnknownItem for them.
+// Events on added items are fed with Update: the State keeps the item's id and vector with the
+// event, so removing the item later does not change the State.
 type Catalog struct {
 	mu      sync.RWMutex // read-held by every call (the C catalogue does its own locking), write-held by Close
 	ptr     *C.lsrec_catalog
@@ -242,8 +242,9 @@ func (c *Catalog) Explain(s *State, item int64, k int) ([]Contribution, error) {
 	})
 }
 
-// Update feeds one event on a model item (removed ones included) to s; an added item gives
-// ErrUnknownItem (states hold model items only). On error the state is unchanged.
+// Update feeds one event to s: a model item (removed ones included) or an item added to the
+// catalogue and still in it (s keeps its id and vector). Other ids give ErrUnknownItem. On error
+// the state is unchanged.
 func (c *Catalog) Update(s *State, item int64, ts time.Time) error {
 	return c.UpdateUnix(s, item, int64(unix(ts)))
 }

@@ -164,9 +164,10 @@ func TestCatalogErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(c.RestoreItem(1007), lsrec.ErrInvalidArgument)
-	// events: model items go in; added items are refused, state unchanged
+	// events: model items go in; unknown ids are refused, state unchanged (added items:
+	// TestCatalogEventsOnAddedItems)
 	n := s.NEvents()
-	expect(c.UpdateUnix(s, 1, 1_800_000_000), lsrec.ErrUnknownItem)
+	expect(c.UpdateUnix(s, 424242, 1_800_000_000), lsrec.ErrUnknownItem)
 	if s.NEvents() != n {
 		t.Fatal("state changed")
 	}
@@ -188,6 +189,105 @@ func TestCatalogErrors(t *testing.T) {
 	if c.Len() != -1 {
 		t.Fatal("closed Len")
 	}
+}
+
+func has(items []int64, id int64) bool {
+	for _, x := range items {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// An event on an added item goes into the state with the item's vector (state blob version 2).
+func TestCatalogEventsOnAddedItems(t *testing.T) {
+	m := tinyModel(t)
+	s := tinyUser(t, m)
+	c, err := lsrec.NewCatalog(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const added, other = 5_000_000, 5_000_001
+	if err := c.AddItem(added, text(3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddItem(other, text(4)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.MarshalBinary()
+	if before[4] != 1 {
+		t.Fatalf("a state of model items is blob version %d", before[4])
+	}
+	n := s.NEvents()
+	if err := c.UpdateUnix(s, added, 1_800_000_000); err != nil || s.NEvents() != n+1 {
+		t.Fatal(err, s.NEvents())
+	}
+	blob, err := s.MarshalBinary()
+	if err != nil || blob[4] != 2 || len(blob) < len(before)+4+8+4*m.Dim() {
+		t.Fatal(err, len(blob), len(before))
+	}
+	ids := func(r []lsrec.Recommendation) (out []int64) {
+		for _, x := range r {
+			out = append(out, x.Item)
+		}
+		return
+	}
+	// seen items are excluded, the held added item included; the other added item stays
+	all, err := c.TopK(s, c.Len(), lsrec.IncludeSeen())
+	if err != nil || !has(ids(all), added) {
+		t.Fatal(err)
+	}
+	unseen, err := c.TopK(s, c.Len())
+	if err != nil || has(ids(unseen), added) || !has(ids(unseen), other) {
+		t.Fatal(err)
+	}
+	// explanations name the added item, through the catalogue and the bare model
+	for _, explain := range []func(*lsrec.State, int64, int) ([]lsrec.Contribution, error){c.Explain, m.Explain} {
+		parts, err := explain(s, 1000+7*17, 10)
+		var hist []int64
+		for _, p := range parts {
+			hist = append(hist, p.Item)
+		}
+		if err != nil || !has(hist, added) {
+			t.Fatal(err, hist)
+		}
+	}
+	// the bare model refuses the id but works on the state
+	if err := s.UpdateUnix(added, 1_800_000_100); !errors.Is(err, lsrec.ErrUnknownItem) {
+		t.Fatal(err)
+	}
+	if top, err := m.TopK(s, 10); err != nil || len(top) != 10 || has(ids(top), added) {
+		t.Fatal(err, top)
+	}
+	// blob round trip: same bytes, same scores
+	back, err := m.LoadState(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	again, _ := back.MarshalBinary()
+	s1, err1 := c.ScoreItems(s, []int64{added, other})
+	s2, err2 := c.ScoreItems(back, []int64{added, other})
+	if string(again) != string(blob) || err1 != nil || err2 != nil || s1[0] != s2[0] || s1[1] != s2[1] {
+		t.Fatal("round trip", err1, err2, s1, s2)
+	}
+	// removing the item later: the state keeps its copy; new events on it are refused
+	if err := c.RemoveItem(added); err != nil {
+		t.Fatal(err)
+	}
+	if now, _ := s.MarshalBinary(); string(now) != string(blob) {
+		t.Fatal("removal changed the state")
+	}
+	if err := c.UpdateUnix(s, added, 1_800_000_200); !errors.Is(err, lsrec.ErrUnknownItem) || s.NEvents() != n+1 {
+		t.Fatal(err)
+	}
+	moved, skipped, err := m.Rebase(s)
+	if err != nil || skipped != 1 {
+		t.Fatal(err, skipped)
+	}
+	moved.Close()
 }
 
 func TestCatalogReadersAndWriters(t *testing.T) {

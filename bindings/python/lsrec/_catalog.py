@@ -64,8 +64,8 @@ class Catalog(_Owner):
     remove_item, restore_item) one Catalog at once; each read sees one consistent catalogue (the
     library guards it with a writer-preferring read-write lock; the GIL is released meanwhile).
 
-    Events on added items cannot be fed to a user state (states hold model items only):
-    :meth:`update` raises UnknownItemError for them.
+    Events on added items are fed with :meth:`update`: the state keeps the item's id and vector
+    with the event, so removing the item later does not change the state.
 
     >>> m = Model.load("Tests/Fixtures/tiny-random.lsrec")
     >>> cat = Catalog(m)
@@ -225,8 +225,9 @@ class Catalog(_Owner):
         return ids[:n], weights[:n]
 
     def update(self, state: State, item: int, ts: Time = None) -> None:
-        """Feeds one event on a model item (removed ones included) to ``state``. An added item
-        raises UnknownItemError (states hold model items only); on error the state is unchanged."""
+        """Feeds one event to ``state``: a model item (removed ones included) or an added item
+        in the catalogue now (the state keeps its id and vector). Other ids raise
+        UnknownItemError; on error the state is unchanged."""
         if type(state) is not State and not isinstance(state, State):
             raise TypeError(f"lsrec: expected a State, not {type(state).__name__}")
         with state._lock:

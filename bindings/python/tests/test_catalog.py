@@ -123,10 +123,10 @@ def test_errors(tiny: lsrec.Model, user: lsrec.State) -> None:
         cat.restore_item(model_item)
     with pytest.raises(lsrec.InvalidArgumentError):
         cat.topk(user, 0)
-    # events: model items go in, added items are refused and the state is unchanged
+    # events: unknown ids are refused and the state is unchanged (added items: below)
     n = user.n_events
-    with pytest.raises(lsrec.UnknownItemError, match="added"):
-        cat.update(user, 1, 1_800_000_000)
+    with pytest.raises(lsrec.UnknownItemError, match="not in the catalogue"):
+        cat.update(user, 424242, 1_800_000_000)
     assert user.n_events == n
     cat.update(user, model_item, 1_800_000_000)
     assert user.n_events == n + 1
@@ -136,6 +136,56 @@ def test_errors(tiny: lsrec.Model, user: lsrec.State) -> None:
     cat.close()
     with pytest.raises(lsrec.InvalidArgumentError, match="closed"):
         len(cat)
+
+
+def test_events_on_added_items(tiny: lsrec.Model, user: lsrec.State) -> None:
+    """An event on an added item goes into the state with the item's vector (state blob v2)."""
+    cat = Catalog(tiny)
+    added, other = 5_000_000, 5_000_001
+    cat.add_item(added, text(3))
+    cat.add_item(other, text(4))
+    plain = user.clone()
+    assert user.to_bytes()[4] == 1  # model items only: blob version 1
+    u_before = tiny.user_vector(user)
+    cat.update(user, added, 1_800_000_000)
+    assert user.n_events == plain.n_events + 1
+    blob = user.to_bytes()
+    assert blob[4] == 2 and len(blob) >= len(plain.to_bytes()) + 4 + 8 + 4 * tiny.dim
+    assert not np.array_equal(tiny.user_vector(user), u_before)
+
+    # catalogue scores are still u . e + b for the new user vector, the added items included
+    ref = brute_force(cat, tiny, user)
+    ids, scores = cat.topk(user, len(cat), exclude_seen=False)
+    assert added in ids.tolist()
+    np.testing.assert_allclose(scores, [ref[i] for i in ids.tolist()], rtol=1e-5, atol=1e-5)
+    # seen items are excluded, the held added item included; the other added item stays
+    unseen, _ = cat.topk(user, len(cat))
+    assert added not in unseen.tolist() and other in unseen.tolist()
+    # explanations name the added item by its id, through the catalogue and the bare model
+    target = int(tiny.item_ids[17])
+    assert added in cat.explain(user, target, k=10)[0].tolist()
+    assert added in tiny.explain(user, target, k=10)[0].tolist()
+
+    # the bare model refuses the id but works on the state
+    with pytest.raises(lsrec.UnknownItemError):
+        user.update(added, 1_800_000_100)
+    model_top, _ = tiny.topk(user, 10)
+    assert len(model_top) == 10 and added not in model_top.tolist()
+
+    # blob round trip: same bytes, same scores
+    back = tiny.load_state(blob)
+    assert back.to_bytes() == blob
+    np.testing.assert_array_equal(cat.score_items(back, [added, other]), cat.score_items(user, [added, other]))
+
+    # removing the item later: the state keeps its copy; new events on it are refused
+    cat.remove_item(added)
+    assert user.to_bytes() == blob
+    assert added in cat.explain(user, target, k=10)[0].tolist()
+    with pytest.raises(lsrec.UnknownItemError, match="not in the catalogue"):
+        cat.update(user, added, 1_800_000_200)
+    assert user.to_bytes() == blob
+    moved, skipped = tiny.rebase(user)  # the model does not know the id: skipped
+    assert skipped == 1 and moved.n_events == user.n_events - 1
 
 
 def test_model_without_text_and_other_model(tiny: lsrec.Model, model: lsrec.Model) -> None:

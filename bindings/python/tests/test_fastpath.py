@@ -265,14 +265,15 @@ def test_catalog_fast_paths(tiny: lsrec.Model, user: lsrec.State) -> None:
     cat.update(user, np.int64(1000), T0 + 10_000)
     cat.update(user, 1007)
     with pytest.raises(lsrec.UnknownItemError, match="lsrec_catalog_state_update"):
-        cat.update(user, 900, T0 + 20_000)  # an added item: states hold model items only
+        cat.update(user, 424242, T0 + 20_000)  # not in the catalogue
+    cat.update(user, np.int64(900), T0 + 20_000)  # an added item (the state keeps its vector)
     with pytest.raises(TypeError, match="item id must be an int"):
         cat.update(user, True)
     with pytest.raises(TypeError, match="time must be"):
         cat.update(user, 1000, 2.5)
     with pytest.raises(lsrec.OutOfOrderError):
         cat.update(user, 1000, T0)
-    assert user.n_events == n + 2
+    assert user.n_events == n + 3
     closed = tiny.new_state()
     closed.close()
     with pytest.raises(lsrec.InvalidArgumentError, match="state is closed"):

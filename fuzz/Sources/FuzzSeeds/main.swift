@@ -2,7 +2,8 @@
 //   fuzz/corpus/model  small valid .lsrec files of every fusion, f32 and f16, with and without
 //                      text features, the fixture, and truncated copies;
 //   fuzz/corpus/state  state blobs of the fixture model (empty, few, full ring, wrapped ring,
-//                      unknown and repeated times), and truncated copies.
+//                      unknown and repeated times, events on added items: version 2), and
+//                      truncated copies.
 // Deterministic: the same bytes on every run.
 //
 //   FuzzSeeds <repository root>
@@ -110,6 +111,15 @@ do {
     let wrapped = try state(events)
     try write(wrapped, stateDir + "/wrapped-ring")
     try write(try state([(299, Int64.max)]), stateDir + "/max-time")
+    // Version 2: events on items added to a catalogue (the blob carries their ids and vectors).
+    var cat = Catalog(model: model)
+    try cat.add(id: 5_000_000, text: (0..<8).map { Float($0) * 0.25 - 1 })
+    var withAdded = model.newState()
+    let mixed: [(Int64, Int64)] = [(id(4), t0), (5_000_000, t0 + 60), (id(9), -1), (5_000_000, t0 + 120)]
+    for (item, t) in mixed {
+        try cat.update(&withAdded, itemID: item, timestamp: t)
+    }
+    try write(try model.serialize(withAdded), stateDir + "/added-items-v2")
     try write(Array(wrapped[0 ..< 60]), stateDir + "/truncated-header")
     try write(Array(wrapped[0 ..< wrapped.count - 4]), stateDir + "/truncated-no-crc")
 } catch {
