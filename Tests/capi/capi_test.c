@@ -74,16 +74,6 @@ static unsigned char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
-/* CRC32C (Castagnoli, reflected 0x82F63B78), as in docs/FORMAT.md. */
-static uint32_t crc32c(const unsigned char *p, size_t n) {
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int b = 0; b < 8; b++) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
-    }
-    return crc ^ 0xFFFFFFFFu;
-}
-
 static void put_u32le(unsigned char *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
 }

@@ -207,15 +207,6 @@ static void test_errors(lsrec_model *m, lsrec_model *textless) {
 
 /* ---- Events on added items: the state keeps the item's id and vector ----------------------- */
 
-static uint32_t crc32c(const unsigned char *p, size_t n) {
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int b = 0; b < 8; b++) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
-    }
-    return crc ^ 0xFFFFFFFFu;
-}
-
 /* Re-seals an edited blob (its CRC32C), so the decoder's structural checks are reached. */
 static void reseal(unsigned char *b, size_t len) {
     uint32_t crc = crc32c(b, len - 4);

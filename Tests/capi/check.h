@@ -17,6 +17,8 @@
 #include "lsrec.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,5 +56,16 @@ static inline void expect_(lsrec_status got, lsrec_status want, const char *fn, 
 /* EXPECT(status, function, args...): the call returns status (and, on failure, sets its message). */
 #define EXPECT(want, fn, ...) expect_(fn(__VA_ARGS__), (want), #fn, #fn "(" #__VA_ARGS__ ")", __LINE__)
 #define OK(fn, ...) EXPECT(LSREC_OK, fn, __VA_ARGS__)
+
+/* CRC32C (Castagnoli, reflected 0x82F63B78), as in docs/FORMAT.md: tests re-seal edited files
+ * and blobs with it so that the structural checks behind the checksum are reached. */
+static inline uint32_t crc32c(const unsigned char *p, size_t n) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
 
 #endif

@@ -10,9 +10,9 @@ import numpy as np
 
 from . import _native
 from ._handle import _Owner
-from ._model import _EXCLUDE_SEEN, _INT64_MAX, _INT64_MIN, ArrayLike, Model, State, Time, _ids_array
+from ._model import _INT64_MAX, _INT64_MIN, ArrayLike, Model, State, Time, _ids_array
 from ._model import _item_id as _item
-from ._model import _k, _out, _out_k, _ptr, _results, _seconds
+from ._model import _call_topk, _k, _out, _out_k, _ptr, _results, _seconds, _topk_args
 from .errors import InvalidArgumentError
 
 __all__ = ["Catalog"]
@@ -185,29 +185,11 @@ class Catalog(_Owner):
         """The k best catalogue items, best first: ``(ids int64, scores float32)`` (shorter than k
         only when the catalogue, after exclusions, is smaller). Removed items never appear; ties
         rank in catalogue order. Arguments as :meth:`Model.topk`."""
-        # The fast paths of Model.topk (same checks, same order); the catalogue can grow, so k is
-        # not capped at its size.
-        kk = k if type(k) is int and k > 0 else _k(k)
-        if exclude is None:
-            ex_ptr, ex_n = None, 0
-        else:
-            ex = _ids_array(exclude)
-            ex_ptr, ex_n = (_ptr(ex) if ex.size else None), ex.size
-        if type(state) is not State and not isinstance(state, State):
-            raise TypeError(f"lsrec: expected a State, not {type(state).__name__}")
+        # The catalogue can grow, so k is not capped at its size (Model.topk caps at N).
+        kk, ex, ex_ptr, ex_n = _topk_args(k, exclude, state)
         ids, scores = _out_k(kk)
-        with state._lock:
-            sh = state._handle
-            if sh is None:
-                raise InvalidArgumentError(1, "lsrec: the state is closed")
-            ch = self._h()
-            t = -1 if now is None else _seconds(now)
-            code = self._lib.lsrec_catalog_topk(
-                ch, sh, t, kk, _EXCLUDE_SEEN if exclude_seen else 0, ex_ptr, ex_n, ids, scores, state._n_out_ref
-            )
-            if code:
-                _native.check(code)
-            n = state._n_out.value  # only used under state._lock
+        n = _call_topk(self._lib.lsrec_catalog_topk, self._h, state, now, exclude_seen, ex_ptr, ex_n, ids, scores)
+        del ex  # kept alive until the call returned
         return _results(ids, scores, n)
 
     def explain(self, state: State, item: int, k: int = 3) -> Tuple[np.ndarray, np.ndarray]:

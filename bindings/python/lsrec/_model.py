@@ -129,6 +129,37 @@ def _ptr(a: np.ndarray) -> int:
     return a.ctypes.data
 
 
+def _topk_args(k: Any, exclude: Any, state: Any) -> Tuple[int, Optional[np.ndarray], Optional[int], int]:
+    """k, the exclude array (kept by the caller until the call returns), its pointer and length,
+    for Model.topk and Catalog.topk. Fast paths for the common argument types; anything else
+    takes the general checks, in the documented order: k, exclude, state type."""
+    kk = k if type(k) is int and k > 0 else _k(k)
+    if exclude is None:
+        ex, ex_ptr, ex_n = None, None, 0
+    else:
+        ex = _ids_array(exclude)
+        ex_ptr, ex_n = (_ptr(ex) if ex.size else None), ex.size
+    if type(state) is not State and not isinstance(state, State):
+        raise TypeError(f"lsrec: expected a State, not {type(state).__name__}")
+    return kk, ex, ex_ptr, ex_n
+
+
+def _call_topk(fn: Any, owner_handle: Any, state: "State", now: Time, exclude_seen: bool,
+               ex_ptr: Optional[int], ex_n: int, ids: Any, scores: Any) -> int:
+    """Runs lsrec_topk or lsrec_catalog_topk under the state's lock (then: closed state, closed
+    model or catalogue, now) and returns the number of results written."""
+    with state._lock:
+        sh = state._handle
+        if sh is None:
+            raise InvalidArgumentError(1, "lsrec: the state is closed")
+        h = owner_handle()
+        t = -1 if now is None else _seconds(now)
+        code = fn(h, sh, t, len(ids), _EXCLUDE_SEEN if exclude_seen else 0, ex_ptr, ex_n, ids, scores, state._n_out_ref)
+        if code:
+            _native.check(code)
+        return state._n_out.value  # state._n_out is only used under state._lock
+
+
 _I64, _F32 = np.dtype(np.int64), np.dtype(np.float32)
 
 
@@ -362,30 +393,11 @@ class Model(_Owner):
 
         exclude_seen leaves out the items among the state's held events; ``exclude`` lists
         further item ids to leave out (unknown ids are ignored)."""
-        # Fast paths for the common argument types; anything else takes the general checks (in
-        # the original order: k, exclude, state type, closed state, closed model, now).
-        kk = k if type(k) is int and k > 0 else _k(k)
-        if exclude is None:
-            ex_ptr, ex_n = None, 0
-        else:
-            ex = _ids_array(exclude)
-            ex_ptr, ex_n = (_ptr(ex) if ex.size else None), ex.size
-        if type(state) is not State and not isinstance(state, State):
-            raise TypeError(f"lsrec: expected a State, not {type(state).__name__}")
+        kk, ex, ex_ptr, ex_n = _topk_args(k, exclude, state)
         # At most N results: a larger k needs no larger buffers (nor a huge allocation).
         ids, scores = _out_k(kk if kk <= self._n_items else max(self._n_items, 1))
-        with state._lock:
-            sh = state._handle
-            if sh is None:
-                raise InvalidArgumentError(1, "lsrec: the state is closed")
-            mh = self._h()
-            t = -1 if now is None else _seconds(now)
-            code = self._lib.lsrec_topk(
-                mh, sh, t, len(ids), _EXCLUDE_SEEN if exclude_seen else 0, ex_ptr, ex_n, ids, scores, state._n_out_ref
-            )
-            if code:
-                _native.check(code)
-            n = state._n_out.value  # state._n_out is only used under state._lock
+        n = _call_topk(self._lib.lsrec_topk, self._h, state, now, exclude_seen, ex_ptr, ex_n, ids, scores)
+        del ex  # kept alive until the call returned: the library read it through ex_ptr
         return _results(ids, scores, n)
 
     def topk_batch(
