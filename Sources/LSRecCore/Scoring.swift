@@ -22,8 +22,7 @@ extension Model {
                         while first < nItems {
                             let count = min(rows, nItems - first)
                             scoreBlock(x.baseAddress!, first: first, count: count, u: u.baseAddress!,
-                                       into: o.baseAddress! + first)
-                            for i in first ..< first + count { o[i] += bias[i] }
+                                       bias: bias.baseAddress!, into: o.baseAddress! + first)
                             first += count
                         }
                     }
@@ -35,13 +34,14 @@ extension Model {
     /// Items per scoring block: the block's scores stay in L1 while they are selected from.
     var scoreBlockRows: Int { max(8, min(nItems, 8192 / dim)) }
 
-    /// out[i] = X[first + i] · u for i < count (no bias), on the calling thread. The kernel
-    /// (LSRecKernels) gives a row the same bits wherever it sits in a block, so `scores` and
-    /// `topK` agree exactly.
+    /// out[i] = X[first + i] · u + b[first + i] for i < count, on the calling thread; returns the
+    /// block's largest score (NaN skipped). The kernel (LSRecKernels) gives a row the same bits
+    /// wherever it sits in a block, so `scores` and `topK` agree exactly.
     @inline(__always)
+    @discardableResult
     func scoreBlock(_ x: UnsafePointer<Float>, first: Int, count: Int, u: UnsafePointer<Float>,
-                    into out: UnsafeMutablePointer<Float>) {
-        lsk_dot_rows(x + first * dim, count, dim, u, out)
+                    bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) -> Float {
+        lsk_score_rows(x + first * dim, count, dim, u, bias + first, out)
     }
 
     /// S[b, i] = U[b] · X[first + i] for b < n users, i < count items (S row-major n × count).

@@ -61,9 +61,13 @@ extension Model {
                     var first = 0
                     while first < nItems {
                         let count = min(rows, nItems - first)
-                        scoreBlock(x.baseAddress!, first: first, count: count, u: u, into: block.baseAddress!)
-                        offerBlock(block.baseAddress!, bias: bias.baseAddress! + first, count, first: first,
-                                   to: &heap, excluding: excluded)
+                        let best = scoreBlock(x.baseAddress!, first: first, count: count, u: u,
+                                              bias: bias.baseAddress!, into: block.baseAddress!)
+                        // Once the heap is full most blocks hold nothing above its threshold:
+                        // one comparison skips them (an equal score would rank after the kept one).
+                        if !heap.isFull || best > heap.threshold {
+                            offerBlock(block.baseAddress!, bias: nil, count, first: first, to: &heap, excluding: excluded)
+                        }
                         first += count
                     }
                 }

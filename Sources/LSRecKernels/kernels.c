@@ -1,4 +1,4 @@
-/* Row dot products for scoring an item matrix against one user vector (LSRecCore's top-K and
+/* Row dot products (plus bias) for scoring an item matrix against one user vector (LSRecCore's top-K and
  * score paths). Why not OpenBLAS sgemv: at d = 64 its kernel reduces each row on its own and
  * must be called in small blocks to stay single-threaded; scoring eight rows at a time with one
  * shared load of u per chunk and one transposing reduction scored ML-1M's 3,667 x 64 matrix 1.4x
@@ -10,9 +10,9 @@
  * never depends on its position or on how the rows were blocked. */
 #include "lsrec_kernels.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #define LSK_X86 1
@@ -25,7 +25,9 @@ static float tree8(const float l[8]) {
     return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
 }
 
-static void dot_rows_portable(const float *x, size_t rows, size_t d, const float *u, float *out) {
+static float score_rows_portable(const float *x, size_t rows, size_t d, const float *u, const float *bias,
+                                 float *out) {
+    float best = -INFINITY;
     for (size_t i = 0; i < rows; i++) {
         float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         for (size_t c = 0; c < d; c += 8) {
@@ -34,8 +36,12 @@ static void dot_rows_portable(const float *x, size_t rows, size_t d, const float
                 lane[l] += x[i * d + c + l] * u[c + l];
             }
         }
-        out[i] = tree8(lane);
+        float s = tree8(lane);
+        if (bias) s += bias[i];
+        out[i] = s;
+        if (s > best) best = s;
     }
+    return best;
 }
 
 /* ---- AVX2 + FMA path ------------------------------------------------------------------------ */
@@ -59,12 +65,16 @@ LSK_TARGET static inline __m256 hsum8x8(const __m256 a[8]) {
     return _mm256_add_ps(_mm256_permute2f128_ps(c0, c1, 0x20), _mm256_permute2f128_ps(c0, c1, 0x31));
 }
 
-LSK_TARGET static void dot_rows_avx2(const float *x, size_t rows, size_t d, const float *u, float *out) {
+LSK_TARGET static float score_rows_avx2(const float *x, size_t rows, size_t d, const float *u, const float *bias,
+                                        float *out) {
     static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     size_t body = d - d % 8, rem = d % 8, i = 0;
     /* The last d % 8 columns: masked loads read nothing past a row's end (or the matrix's). */
     __m256i mask = _mm256_loadu_si256((const __m256i *)(ramp + 8 - rem));
     __m256 utail = _mm256_maskload_ps(u + body, mask);
+    /* max_ps(s, best) returns best where s is NaN: NaN scores never raise the block maximum. */
+    __m256 best8 = _mm256_set1_ps(-INFINITY);
+    float best = -INFINITY;
     for (; i + 8 <= rows; i += 8) {
         const float *r = x + i * d;
         __m256 a[8];
@@ -75,15 +85,26 @@ LSK_TARGET static void dot_rows_avx2(const float *x, size_t rows, size_t d, cons
         }
         if (rem)
             for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_maskload_ps(r + j * d + body, mask), utail, a[j]);
-        _mm256_storeu_ps(out + i, hsum8x8(a));
+        __m256 s = hsum8x8(a);
+        if (bias) s = _mm256_add_ps(s, _mm256_loadu_ps(bias + i));
+        _mm256_storeu_ps(out + i, s);
+        best8 = _mm256_max_ps(s, best8);
     }
     for (; i < rows; i++) {
         const float *r = x + i * d;
         __m256 a = _mm256_setzero_ps();
         for (size_t c = 0; c < body; c += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(r + c), _mm256_loadu_ps(u + c), a);
         if (rem) a = _mm256_fmadd_ps(_mm256_maskload_ps(r + body, mask), utail, a);
-        out[i] = hsum8(a);
+        float s = hsum8(a);
+        if (bias) s += bias[i];
+        out[i] = s;
+        if (s > best) best = s;
     }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, best8);
+    for (int j = 0; j < 8; j++)
+        if (lanes[j] > best) best = lanes[j];
+    return best;
 }
 #endif
 
@@ -108,11 +129,10 @@ int lsk_vector_path(void) {
 
 void lsk_force_portable(int on) { forced_portable = on != 0; }
 
-void lsk_dot_rows(const float *x, size_t rows, size_t d, const float *u, float *out) {
-    if (rows == 0) return;
-    if (d == 0) { memset(out, 0, rows * sizeof *out); return; }
+float lsk_score_rows(const float *x, size_t rows, size_t d, const float *u, const float *bias, float *out) {
+    if (rows == 0) return -INFINITY;
 #ifdef LSK_X86
-    if (lsk_vector_path()) { dot_rows_avx2(x, rows, d, u, out); return; }
+    if (d > 0 && lsk_vector_path()) return score_rows_avx2(x, rows, d, u, bias, out);
 #endif
-    dot_rows_portable(x, rows, d, u, out);
+    return score_rows_portable(x, rows, d, u, bias, out);  /* d = 0: every dot product is 0 */
 }

@@ -3,7 +3,7 @@ import LSRecFormat
 import LSRecKernels
 @testable import LSRecCore
 
-/// The C row-dot kernels (LSRecKernels) against a float64 loop, on both paths (AVX2 and portable),
+/// The C scoring kernel (LSRecKernels) against a float64 loop, on both paths (AVX2 and portable),
 /// for every combination of row and column tails, and the property top-K relies on: a row's
 /// score has the same bits wherever the row sits in a call.
 final class KernelTests: XCTestCase {
@@ -39,7 +39,7 @@ final class KernelTests: XCTestCase {
         lsk_force_portable(0)
     }
 
-    func testFloat32RowsMatchFloat64() {
+    func testRowsMatchFloat64AndTheMaximumIsReturned() {
         runBothPaths { path in
             for d in dims {
                 for rows in rowCounts {
@@ -48,10 +48,30 @@ final class KernelTests: XCTestCase {
                     // One spare slot past the end: the kernel must not write beyond `rows`.
                     var out = [Float](repeating: .nan, count: rows + 1)
                     out[rows] = 12345
-                    lsk_dot_rows(x, rows, d, u, &out)
+                    let best = lsk_score_rows(x, rows, d, u, nil, &out)
                     XCTAssertEqual(out[rows], 12345, "\(path): wrote past the end (rows \(rows), d \(d))")
-                    checkAgainstFloat64(out, x, u, rows: rows, d: d, "\(path) f32")
+                    checkAgainstFloat64(out, x, u, rows: rows, d: d, "\(path)")
+                    XCTAssertEqual(best, out.prefix(rows).max() ?? -.infinity, "\(path) max, rows \(rows), d \(d)")
                 }
+            }
+        }
+    }
+
+    /// With a bias the result is the unbiased score plus the bias in one rounding (so `scores`,
+    /// which once added the bias afterwards, keeps its bits), and the maximum includes it.
+    func testBiasIsAddedLast() {
+        runBothPaths { path in
+            for d in [3, 8, 64, 65] {
+                let rows = 19
+                let x = randomFloats(rows * d, seed: UInt64(d * 3)), u = randomFloats(d, seed: 17)
+                let bias = randomFloats(rows, seed: 23).map { $0 * 10 }
+                var plain = [Float](repeating: 0, count: rows), biased = plain
+                lsk_score_rows(x, rows, d, u, nil, &plain)
+                let best = lsk_score_rows(x, rows, d, u, bias, &biased)
+                for i in 0..<rows {
+                    XCTAssertEqual(biased[i].bitPattern, (plain[i] + bias[i]).bitPattern, "\(path) d \(d) row \(i)")
+                }
+                XCTAssertEqual(best, biased.max())
             }
         }
     }
@@ -65,11 +85,11 @@ final class KernelTests: XCTestCase {
                 let x = randomFloats(rows * d, seed: UInt64(d * 31))
                 let u = randomFloats(d, seed: 5)
                 var whole = [Float](repeating: 0, count: rows)
-                lsk_dot_rows(x, rows, d, u, &whole)
+                lsk_score_rows(x, rows, d, u, nil, &whole)
                 for start in 0..<rows {
                     for count in [1, 3, 8, 9, rows - start] where start + count <= rows {
                         var part = [Float](repeating: 0, count: count)
-                        x.withUnsafeBufferPointer { xp in lsk_dot_rows(xp.baseAddress! + start * d, count, d, u, &part) }
+                        x.withUnsafeBufferPointer { xp in _ = lsk_score_rows(xp.baseAddress! + start * d, count, d, u, nil, &part) }
                         for i in 0..<count {
                             XCTAssertEqual(part[i].bitPattern, whole[start + i].bitPattern,
                                            "\(path) d \(d): row \(start + i) scored from \(start) x \(count)")
@@ -80,23 +100,30 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    func testZeroDimensionGivesZeroScores() {
+    func testZeroDimensionGivesTheBiasAndNoRowsGiveMinusInfinity() {
         var out: [Float] = [7, 7, 7]
-        lsk_dot_rows([], 3, 0, [], &out)
+        XCTAssertEqual(lsk_score_rows([], 3, 0, [], nil, &out), 0)
         XCTAssertEqual(out, [0, 0, 0])
+        XCTAssertEqual(lsk_score_rows([], 3, 0, [], [1, -2, 0.5], &out), 1)
+        XCTAssertEqual(out, [1, -2, 0.5])
+        XCTAssertEqual(lsk_score_rows([], 0, 4, [1, 2, 3, 4], nil, &out), -.infinity)
     }
 
     /// Infinities and NaN propagate as IEEE arithmetic says (the model never holds them, but a
-    /// kernel must not hide them).
-    func testNonFiniteInputsPropagate() {
+    /// kernel must not hide them); a NaN score never becomes the block's maximum.
+    func testNonFiniteInputsPropagateAndNaNIsNotTheMaximum() {
         runBothPaths { path in
-            var x = [Float](repeating: 1, count: 2 * 8)
-            x[3] = .nan
-            x[8 + 2] = .infinity
-            var out = [Float](repeating: 0, count: 2)
-            lsk_dot_rows(x, 2, 8, [Float](repeating: 1, count: 8), &out)
-            XCTAssertTrue(out[0].isNaN, path)
-            XCTAssertEqual(out[1], .infinity, path)
+            for rows in [2, 9, 16] {  // the tail loop and the eight-row groups
+                var x = [Float](repeating: 1, count: rows * 8)
+                x[3] = .nan
+                var out = [Float](repeating: 0, count: rows)
+                let best = lsk_score_rows(x, rows, 8, [Float](repeating: 1, count: 8), nil, &out)
+                XCTAssertTrue(out[0].isNaN, path)
+                XCTAssertEqual(best, 8, "\(path) rows \(rows)")
+                x[8 + 2] = .infinity
+                XCTAssertEqual(lsk_score_rows(x, rows, 8, [Float](repeating: 1, count: 8), nil, &out), .infinity, path)
+                XCTAssertEqual(out[1], .infinity, path)
+            }
         }
     }
 }
