@@ -4,7 +4,8 @@
  *   bench MODEL.lsrec [REPEATS]
  *
  * Prints a markdown table: median and p90 over REPEATS runs (default 7) of the per-call time of
- * lsrec_state_update, lsrec_score, lsrec_topk (k=10), lsrec_topk_batch (256 users, per user),
+ * lsrec_state_update, lsrec_user_vector, lsrec_score, lsrec_topk (k=10; also on the model loaded with
+ * LSREC_MODEL_SCREEN_ITEMS), lsrec_topk_batch (256 users, per user),
  * lsrec_explain, state serialise/deserialise. Each run times a loop of calls after a warm-up.
  * Timing only; correctness is what the test suite checks.
  */
@@ -62,6 +63,17 @@ int main(int argc, char **argv) {
     report("lsrec_state_update", runs, repeats, updates);
 
     const int calls = 2000;
+    /* The user vector alone (LSTM read-out, attention over the window, gate): the part of a
+     * top-K that does not depend on the catalogue size. */
+    float uvec[4096];
+    for (int r = 0; r < repeats; r++) {
+        double a = now_s();
+        for (int i = 0; i < calls; i++)
+            CHECK(lsrec_user_vector(m, users[i % USERS], LSREC_NOW_LAST_EVENT, uvec, sizeof uvec / sizeof uvec[0]));
+        runs[r] = now_s() - a;
+    }
+    report("lsrec_user_vector", runs, repeats, calls);
+
     for (int r = 0; r < repeats; r++) {
         double a = now_s();
         for (int i = 0; i < calls; i++) CHECK(lsrec_score(m, users[i % USERS], LSREC_NOW_LAST_EVENT, scores, n));
@@ -84,6 +96,24 @@ int main(int argc, char **argv) {
         runs[r] = now_s() - a;
     }
     report("lsrec_topk k=10 exclude seen", runs, repeats, calls);
+
+    /* The same weights loaded with LSREC_MODEL_SCREEN_ITEMS (binary16 screen; identical results).
+     * The states above belong to it too (same fingerprint). */
+    lsrec_model_params params = lsrec_model_default_params();
+    params.flags |= LSREC_MODEL_SCREEN_ITEMS;
+    lsrec_model *ms;
+    CHECK(lsrec_model_load_ex(argv[1], &params, &ms));
+    for (uint32_t flags = 0; flags <= LSREC_EXCLUDE_SEEN; flags++) {
+        for (int r = 0; r < repeats; r++) {
+            double a = now_s();
+            for (int i = 0; i < calls; i++)
+                CHECK(lsrec_topk(ms, users[i % USERS], LSREC_NOW_LAST_EVENT, 10, flags, NULL, 0, out_ids, out_sc, &got));
+            runs[r] = now_s() - a;
+        }
+        report(flags ? "lsrec_topk k=10 excl. seen, screened" : "lsrec_topk k=10, screened model", runs, repeats, calls);
+    }
+    if (lsrec_model_screens_items(ms) != 1) printf("(the screen is not available on this CPU: the rows above are the plain scan)\n");
+    lsrec_model_free(ms);
 
     int64_t *batch_ids = malloc(sizeof(int64_t) * USERS * 10);
     float *batch_sc = malloc(sizeof(float) * USERS * 10);

@@ -207,6 +207,15 @@ class PyEngines:
             s = model.new_state()
             s.update_many([self.ids[i] for i, _ in warm[u]], [t for _, t in warm[u]])
             self.lsrec_states.append(s)
+        # The same weights loaded with LSREC_MODEL_SCREEN_ITEMS (binary16 screen for top-K), its
+        # own states fed the same warm-up: the screened requests run interleaved with the rest.
+        self.screened = lsrec.Model.load(model._path, screen_items=True) if model._path else None
+        self.screened_states = []
+        if self.screened is not None:
+            for u in range(users):
+                s = self.screened.new_state()
+                s.update_many([self.ids[i] for i, _ in warm[u]], [t for _, t in warm[u]])
+                self.screened_states.append(s)
         self.raw_states = [model.new_state() for _ in range(users)]  # for the raw-ctypes loop
         for u in range(users):
             self.raw_states[u].update_many([self.ids[i] for i, _ in warm[u]], [t for _, t in warm[u]])
@@ -220,7 +229,13 @@ class PyEngines:
 
     # Each returns seconds per request for run r of the stream.
     def req_lsrec(self, r: int, R: int) -> float:
-        m, ids, st, n = self.model, self.ids, self.lsrec_states, self.n
+        return self._req(self.model, self.lsrec_states, r, R)
+
+    def req_screened(self, r: int, R: int) -> float:
+        return self._req(self.screened, self.screened_states, r, R)
+
+    def _req(self, m: "lsrec.Model", st: List["lsrec.State"], r: int, R: int) -> float:
+        ids, n = self.ids, self.n
         t = CLOCK()
         for i in range(R):
             s = st[i % len(st)]
@@ -228,12 +243,12 @@ class PyEngines:
             m.topk(s, K, exclude_seen=False)
         return (CLOCK() - t) / R
 
-    def req_raw(self, r: int, R: int) -> float:
+    def req_raw(self, r: int, R: int, screened: bool = False) -> float:
         """The C calls straight through ctypes (no binding wrapper): the binding's own overhead."""
         lib = _native.lib()
         upd, topk = lib.lsrec_state_update, lib.lsrec_topk
-        mh = self.model._h()
-        handles = [s._h() for s in self.raw_states]
+        mh = (self.screened if screened else self.model)._h()
+        handles = [s._h() for s in (self.screened_states if screened else self.raw_states)]
         ids, n = self.ids, self.n
         out_ids = np.empty(K, np.int64)
         out_sc = np.empty(K, np.float32)
@@ -274,6 +289,11 @@ class PyEngines:
         for i in range(R):
             self.model.topk(self.lsrec_states[i % U], K, exclude_seen=False)
         out["topk lsrec"] = (CLOCK() - t) / R
+        if self.screened is not None:
+            t = CLOCK()
+            for i in range(R):
+                self.screened.topk(self.screened_states[i % U], K, exclude_seen=False)
+            out["topk screened"] = (CLOCK() - t) / R
         if self.ort_e is not None:
             cl2 = [s.copy() for s in self.ort_states]
             t = CLOCK()
@@ -312,6 +332,9 @@ def time_engines(eng: PyEngines, R: int, repeats: int) -> Dict[str, List[float]]
                                                             ("request numpy", eng.req_np)]
     if eng.ort_e is not None:
         order.insert(1, ("request ORT", eng.req_ort))
+    if eng.screened is not None:
+        order += [("request screened", eng.req_screened),
+                  ("request raw screened", lambda r, R: eng.req_raw(r, R, screened=True))]
     for r in range(repeats + 1):
         for name, fn in order:
             v = fn(r, R)
@@ -398,6 +421,13 @@ def main() -> None:
     eng = PyEngines(f, x, model, a.users, with_ort)
     runs = time_engines(eng, a.requests, a.repeats)
     c_out2 = run_kv([os.path.join(BIN, "engine"), a.model, str(a.requests), str(a.repeats), str(a.users)])
+    # The C engine with the screen (LSREC_MODEL_SCREEN_ITEMS), twice as well; its results must be
+    # the plain engine's (the checksum covers every top-10 id and score bit of the stream).
+    os.environ["LSREC_BENCH_SCREEN"] = "1"
+    c_scr = [run_kv([os.path.join(BIN, "engine"), a.model, str(a.requests), str(a.repeats), str(a.users)]) for _ in range(2)]
+    del os.environ["LSREC_BENCH_SCREEN"]
+    if any(c["checksum"] != c_out["checksum"] for c in c_scr):
+        sys.exit(f"the screened engine's results differ: checksum {c_scr[0]['checksum']} vs {c_out['checksum']}")
     med = {k: median(v) * 1e6 for k, v in runs.items()}
     # C: the better of the two invocations (before and after the Python engines) per figure,
     # both printed, so a burst of load from another job does not decide the figure
@@ -430,6 +460,16 @@ def main() -> None:
     tbl.add("  same, raw ctypes calls (no binding wrapper)", None, us(med["request raw"]), None, None, None,
             f"binding overhead {med['request lsrec'] - med['request raw']:.1f} µs/request"
             + (f"; ORT / raw ctypes = {r_raw:.2f}×" if r_raw else ""))
+    if "request screened" in med:
+        c_req_s = min(float(c["request_us"]) for c in c_scr)
+        r_s = pair_ratio(runs, "request ORT", "request screened")
+        r_s_raw = pair_ratio(runs, "request ORT", "request raw screened")
+        tbl.add("  same, model loaded with LSREC_MODEL_SCREEN_ITEMS (binary16 screen; identical results)",
+                us(c_req_s), us(med["request screened"]), us(med.get("request ORT")), None, cell(fl_req),
+                (f"ORT / ctypes = {r_s:.2f}× (target ≥ 3×), raw ctypes {us(med['request raw screened'])} µs, "
+                 f"ORT / raw = {r_s_raw:.2f}×; " if r_s else "")
+                + f"plain / screened (ctypes) = {pair_ratio(runs, 'request lsrec', 'request screened'):.2f}×; "
+                + f"{frac(fl_req, c_req_s)}; screen active: {c_scr[0].get('screens_items') == '1'}")
     tbl.add("state update (one event)", us(c_fig("update_us")), us(med["update lsrec"]), us(med.get("update ORT")),
             us(med["update numpy"]), cell(fl_upd),
             (f"ORT / ctypes = {pair_ratio(runs, 'update ORT', 'update lsrec'):.2f}×; " if with_ort else "")
@@ -438,6 +478,11 @@ def main() -> None:
             us(med["topk numpy"]), cell(fl_top),
             (f"ORT / ctypes = {pair_ratio(runs, 'topk ORT', 'topk lsrec'):.2f}×; " if with_ort else "")
             + f"{frac(fl_top, c_fig('topk_us'))}; target ≤ 30 µs")
+    if "topk screened" in med:
+        c_top_s = min(float(c["topk_us"]) for c in c_scr)
+        tbl.add("  same, screened model", us(c_top_s), us(med["topk screened"]), us(med.get("topk ORT")), None, cell(fl_top),
+                (f"ORT / ctypes = {pair_ratio(runs, 'topk ORT', 'topk screened'):.2f}×; " if with_ort else "")
+                + f"{frac(fl_top, c_top_s)}")
     bat_c = c_fig("batch_user_us")
     tbl.add(f"top-10 batch, {a.users} users (per user)", us(bat_c), us(med["batch lsrec"]), None,
             us(med["batch numpy"]), cell(fl_bat),
@@ -454,6 +499,9 @@ def main() -> None:
             None, None, None, f"{fb / 1e6:.2f} MB",
             f"RSS = {rss * 1024 / fb:.2f}× file after the first load (it includes the runtime's and OpenBLAS's one-time start-up), "
             f"{second * 1024 / fb:.2f}× for a second model (target ≤ 1.2×); peak {peak * 1024 / fb:.1f}×")
+    scr_second = int(c_scr[0].get("rss_second_model_kb", "-1"))
+    tbl.add("memory: a second model loaded with the screen", f"{scr_second * 1024 / 1e6:.2f} MB", None, None, None,
+            f"{fb / 1e6:.2f} MB", f"{scr_second * 1024 / fb:.2f}× the file (the binary16 copy is N·d·2 = {n * d * 2 / 1e6:.2f} MB)")
     tbl.add("memory: state blob / in memory per user (300 events)", f"{c_out['state_blob_bytes']} B / {float(c_out['state_mem_bytes']):.0f} B",
             None, None, None, None, "target ≤ 2.5 KB")
     tbl.add("counts: FLOPs / bytes per update", None, None, None, None, f"{cnt.update_flops / 1e3:.0f} kFLOP / {cnt.update_bytes / 1e3:.0f} kB", "")

@@ -66,8 +66,12 @@ int main(int argc, char **argv) {
     if (stat(argv[1], &stt) != 0) { perror(argv[1]); return 1; }
     long rss0 = rss_kb();
     double t = now_s();
+    /* LSREC_BENCH_SCREEN=1: load with LSREC_MODEL_SCREEN_ITEMS (the binary16 screen for top-K). */
+    const char *screen_env = getenv("LSREC_BENCH_SCREEN");
+    lsrec_model_params params = lsrec_model_default_params();
+    if (screen_env && strcmp(screen_env, "1") == 0) params.flags |= LSREC_MODEL_SCREEN_ITEMS;
     lsrec_model *m;
-    CHECK(lsrec_model_load(argv[1], &m));
+    CHECK(lsrec_model_load_ex(argv[1], &params, &m));
     double load_s = now_s() - t;
     long rss1 = rss_kb(), peak = status_kb("VmHWM:");
     printf("file_bytes=%lld\nload_s=%.3f\nrss_before_load_kb=%ld\nrss_after_load_kb=%ld\npeak_rss_load_kb=%ld\n",
@@ -76,8 +80,8 @@ int main(int argc, char **argv) {
      * start-up of the runtime and OpenBLAS that the first load pays. */
     lsrec_model *m2;
     long rss4 = rss_kb();
-    CHECK(lsrec_model_load(argv[1], &m2));
-    printf("rss_second_model_kb=%ld\n", rss_kb() - rss4);
+    CHECK(lsrec_model_load_ex(argv[1], &params, &m2));
+    printf("rss_second_model_kb=%ld\nscreens_items=%d\n", rss_kb() - rss4, lsrec_model_screens_items(m2));
     lsrec_model_free(m2);
     /* Return its pages to the system: the states below would otherwise reuse them without
      * growing the RSS, and their bytes per state would read too low. */

@@ -45,9 +45,9 @@ extern "C" {
 /* ---- Versions ------------------------------------------------------------------------------ */
 
 #define LSREC_VERSION_MAJOR 0
-#define LSREC_VERSION_MINOR 2
+#define LSREC_VERSION_MINOR 3
 #define LSREC_VERSION_PATCH 0
-#define LSREC_VERSION_STRING "0.2.0"
+#define LSREC_VERSION_STRING "0.3.0"
 /* Bumped on any incompatible change of this header. Check lsrec_abi_version() == LSREC_ABI_VERSION
  * at start-up to make sure the library you linked at run time matches the header you compiled with. */
 #define LSREC_ABI_VERSION 1u
@@ -105,6 +105,39 @@ typedef struct lsrec_state lsrec_state;
 lsrec_status lsrec_model_load(const char *path, lsrec_model **out);
 /** Loads a model from len bytes at buf (copied; the caller may free buf after the call). */
 lsrec_status lsrec_model_load_memory(const void *buf, size_t len, lsrec_model **out);
+/** Options for lsrec_model_load_ex and lsrec_model_load_memory_ex. Start from
+ *  lsrec_model_default_params() and change fields: `size` tells the library which fields the
+ *  caller's header has, so later versions can add fields without breaking older callers (a
+ *  larger struct is accepted when the fields this library does not know are zero). */
+typedef struct lsrec_model_params {
+    uint32_t size;   /* sizeof(lsrec_model_params), as lsrec_model_default_params() sets it */
+    uint32_t flags;  /* LSREC_MODEL_* bits below; 0 by default */
+} lsrec_model_params;
+/** lsrec_model_params flag: keep a binary16 (half-precision) copy of the item matrix that
+ *  lsrec_topk scans first, rescoring in float32 only the items that could enter the result. The
+ *  result is exactly lsrec_topk's without the flag (same ids, same score bits); a request reads
+ *  about half the bytes, which is what limits top-K over a catalogue held in cache (BENCHMARKS.md).
+ *  Costs N x d x 2 bytes more memory per model (+50% of the item matrix). Used by lsrec_topk only
+ *  (not by lsrec_topk_batch, lsrec_score or the catalogue calls). On a CPU without AVX2, FMA and
+ *  F16C, or when an item value does not fit binary16, no copy is made and lsrec_topk is the plain
+ *  float32 scan: lsrec_model_screens_items says which. */
+#define LSREC_MODEL_SCREEN_ITEMS 1u
+/** The default options: size = sizeof(lsrec_model_params), no flags (= lsrec_model_load). */
+static inline lsrec_model_params lsrec_model_default_params(void) {
+    lsrec_model_params p;
+    p.size = (uint32_t)sizeof(lsrec_model_params);
+    p.flags = 0;
+    return p;
+}
+/** lsrec_model_load with options; params NULL means the defaults. Unknown flag bits, or a size
+ *  below 8, give LSREC_E_INVALID_ARGUMENT. */
+lsrec_status lsrec_model_load_ex(const char *path, const lsrec_model_params *params, lsrec_model **out);
+/** lsrec_model_load_memory with options (as lsrec_model_load_ex). */
+lsrec_status lsrec_model_load_memory_ex(const void *buf, size_t len, const lsrec_model_params *params,
+                                        lsrec_model **out);
+/** 1 when lsrec_topk scans the binary16 copy (LSREC_MODEL_SCREEN_ITEMS was given and this CPU
+ *  and model allow it), 0 when it scans the float32 matrix, -1 if model is NULL. */
+int32_t lsrec_model_screens_items(const lsrec_model *model);
 /** Frees a model. NULL is a no-op. No state of this model may be used afterwards. */
 void lsrec_model_free(lsrec_model *model);
 /** Number of items N in the catalogue, or -1 if model is NULL. */

@@ -6,7 +6,7 @@ import Glibc
 
 /// Static C strings for versions and status texts (allocated once, never freed).
 enum StaticText {
-    static let version = strdup("0.2.0")!
+    static let version = strdup("0.3.0")!
     static let statuses: [UnsafeMutablePointer<CChar>] = LSRecStatus.allCases.map { strdup($0.text)! }
     static let unknownStatus = strdup("unknown status")!
     static let empty = strdup("")!
@@ -41,9 +41,66 @@ public func lsrec_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutable
     }
 }
 
+@_cdecl("lsrec_model_load_ex")
+public func lsrec_model_load_ex(_ path: UnsafePointer<CChar>?, _ params: UnsafeRawPointer?,
+                                _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guarded("lsrec_model_load_ex") {
+        out?.pointee = nil
+        let options = try modelOptions(params)
+        try loadHandle(path: path, into: out, notRegularHint: " (use lsrec_model_load_memory_ex for other sources)") {
+            ModelBox(try Model(path: $0, options: options))
+        }
+    }
+}
+
 @_cdecl("lsrec_model_load_memory")
 public func lsrec_model_load_memory(_ buf: UnsafeRawPointer?, _ len: UInt, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guarded("lsrec_model_load_memory") {
+    guarded("lsrec_model_load_memory") { try loadMemory(buf, len, ModelOptions(), out) }
+}
+
+@_cdecl("lsrec_model_load_memory_ex")
+public func lsrec_model_load_memory_ex(_ buf: UnsafeRawPointer?, _ len: UInt, _ params: UnsafeRawPointer?,
+                                       _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guarded("lsrec_model_load_memory_ex") {
+        out?.pointee = nil
+        try loadMemory(buf, len, try modelOptions(params), out)
+    }
+}
+
+@_cdecl("lsrec_model_screens_items")
+public func lsrec_model_screens_items(_ handle: OpaquePointer?) -> Int32 {
+    guard let box = try? modelBox(handle) else { return -1 }
+    return box.model.screensItems ? 1 : 0
+}
+
+/// The flags lsrec_model_params may hold (lsrec.h).
+private let screenItemsFlag: UInt32 = 1
+
+/// Reads an lsrec_model_params { uint32_t size; uint32_t flags; ... } (NULL: the defaults).
+/// A struct from a newer header may be larger: its extra bytes must be zero (the defaults of
+/// fields this library does not know), else the caller asked for something it cannot do.
+private func modelOptions(_ params: UnsafeRawPointer?) throws -> ModelOptions {
+    guard let params else { return ModelOptions() }
+    let size = params.loadUnaligned(as: UInt32.self)
+    guard size >= 8 else {
+        throw LSRecError(.invalidArgument, "params->size is \(size), expected at least 8 (set it with lsrec_model_default_params())")
+    }
+    guard size <= 4096 else {
+        throw LSRecError(.invalidArgument, "params->size is \(size): not an lsrec_model_params (use lsrec_model_default_params())")
+    }
+    let flags = params.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+    guard flags & ~screenItemsFlag == 0 else {
+        throw LSRecError(.invalidArgument, "params->flags has unknown bits 0x\(String(flags & ~screenItemsFlag, radix: 16))")
+    }
+    for offset in 8..<Int(size) where params.load(fromByteOffset: offset, as: UInt8.self) != 0 {
+        throw LSRecError(.invalidArgument,
+                         "params sets fields this library (\(String(cString: StaticText.version))) does not know (byte \(offset) of \(size))")
+    }
+    return ModelOptions(screenItems: flags & screenItemsFlag != 0)
+}
+
+private func loadMemory(_ buf: UnsafeRawPointer?, _ len: UInt, _ options: ModelOptions,
+                        _ out: UnsafeMutablePointer<OpaquePointer?>?) throws {
         guard let out else { throw nullArgument("out") }
         out.pointee = nil
         let n = try size(len, "len")
@@ -52,11 +109,10 @@ public func lsrec_model_load_memory(_ buf: UnsafeRawPointer?, _ len: UInt, _ out
             guard let buf else { throw nullArgument("buf") }
             bytes = Array(UnsafeRawBufferPointer(start: buf, count: n))
         }
-        let model = try Model(bytes: bytes)
+        let model = try Model(bytes: bytes, options: options)
         bytes = []
         out.pointee = retainHandle(ModelBox(model))
         returnFreedMemory()
-    }
 }
 
 @_cdecl("lsrec_model_free")

@@ -1,35 +1,20 @@
-import CBLAS
+import LSRecKernels
 
 /// Kernels for the per-request maths (d ≈ 64): single-threaded matrix–vector products,
 /// and eight-lane dot products and axpys for the attention over held events.
 /// Pointers are scoped views of the model's and state's arrays (never a host's).
 
-/// OpenBLAS starts threads for an sgemv once rows · cols ≥ 9216; on a shared machine the
-/// hand-off costs far more than such a product (a 144 × 64 sgemv took 24 µs instead of 1), and a
-/// request should stay on its caller's core. Every product here is cut into row blocks below that.
-let singleThreadedElements = 8192
-
 /// y = A·x, or y += A·x when `accumulate`; A is rows × cols, row-major with leading dimension
-/// lda ≥ cols (so a left block of columns of a wider matrix works). OpenBLAS on row blocks of
-/// at most `singleThreadedElements` entries: its AVX2 kernels, never its threads.
+/// lda ≥ cols (so a left block of columns of a wider matrix works). The C kernel of
+/// LSRecKernels, not OpenBLAS: at these sizes (64 × 64 to 256 × 64) an sgemv call's own
+/// overhead was a third of its time, and a request must never hand work to OpenBLAS's threads
+/// (on a shared machine a hand-off cost 24 µs for a 1 µs product).
+@inline(__always)
 func gemv(_ a: UnsafePointer<Float>, lda: Int, rows: Int, cols: Int, _ x: UnsafePointer<Float>,
           accumulate: Bool, _ y: UnsafeMutablePointer<Float>) {
     guard rows > 0 else { return }
-    guard cols > 0 else {
-        if !accumulate { y.initialize(repeating: 0, count: rows) }
-        return
-    }
-    // beta = 0 would leave a NaN already in y (uninitialised scratch) to OpenBLAS's scal;
-    // zeroing first and accumulating is always exact.
-    if !accumulate { y.initialize(repeating: 0, count: rows) }
-    let block = max(1, singleThreadedElements / cols)
-    var r = 0
-    while r < rows {
-        let n = min(block, rows - r)
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(cols), 1, a + r * lda, Int32(lda), x, 1,
-                    1, y + r, 1)
-        r += n
-    }
+    // y as the kernel's `add`: each y[i] is read before it is overwritten (lsrec_kernels.h).
+    lsk_gemv(a, lda, rows, cols, x, accumulate ? UnsafePointer(y) : nil, y)
 }
 
 @inline(__always)
@@ -81,19 +66,12 @@ func axpy(_ w: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
     while j < n { y[j] += w * x[j]; j += 1 }
 }
 
-/// y = Aᵀ·x for A rows × cols (row-major, leading dimension lda): row blocks below the threading
-/// threshold, each accumulating into y.
+/// y = Aᵀ·x for A rows × cols (row-major, leading dimension lda): one axpy per row, on the
+/// calling thread.
 func gemvTransposed(_ a: UnsafePointer<Float>, lda: Int, rows: Int, cols: Int, _ x: UnsafePointer<Float>,
                     _ y: UnsafeMutablePointer<Float>) {
     y.initialize(repeating: 0, count: cols)
-    guard rows > 0 && cols > 0 else { return }
-    let block = max(1, singleThreadedElements / cols)
-    var r = 0
-    while r < rows {
-        let n = min(block, rows - r)
-        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(cols), 1, a + r * lda, Int32(lda), x + r, 1, 1, y, 1)
-        r += n
-    }
+    for r in 0..<rows { axpy(x[r], a + r * lda, y, cols) }
 }
 
 /// x[i] = exp(x[i] − shift) for i < n; returns Σ x[i].

@@ -40,19 +40,28 @@ public final class Model: @unchecked Sendable {
     /// The largest |value| in the vector of an item added to a catalogue that a user state may
     /// hold (an event on it); beyond, float32 overflow could not be ruled out. Set at load.
     public private(set) var heldVectorLimit: Float = 0
+    /// The options the model was loaded with.
+    public let options: ModelOptions
+    /// The binary16 screening copy of the item matrix (ModelOptions.screenItems), when built.
+    let screen: ItemScreen?
+    /// True when single-user top-K goes through the binary16 screen.
+    public var screensItems: Bool { screen != nil }
+    /// Bytes of the screening copy (0 without one).
+    public var screenBytes: Int { screen?.bytes ?? 0 }
 
     /// Parses, verifies (every checksum) and loads a weight file held in memory.
-    public convenience init(bytes: [UInt8]) throws {
-        try self.init(file: WeightFile(bytes: bytes))
+    public convenience init(bytes: [UInt8], options: ModelOptions = ModelOptions()) throws {
+        try self.init(file: WeightFile(bytes: bytes), options: options)
     }
 
     /// Reads and loads a weight file from disk.
-    public convenience init(path: String) throws {
-        try self.init(bytes: FileIO.readAll(path: path))
+    public convenience init(path: String, options: ModelOptions = ModelOptions()) throws {
+        try self.init(bytes: FileIO.readAll(path: path), options: options)
     }
 
     /// Loads from an already parsed and verified weight file; checks it is a consistent lsrec-v1 model.
-    public init(file: WeightFile) throws {
+    public init(file: WeightFile, options: ModelOptions = ModelOptions()) throws {
+        self.options = options
         let arch = try file.string("general.architecture")
         guard arch == "lsrec-v1" else {
             throw LSRecError(.format, "unsupported architecture '\(arch)' (this library reads lsrec-v1)")
@@ -133,6 +142,7 @@ public final class Model: @unchecked Sendable {
         gateW = try load("gate.w", [d, 2 * d + t])
         gateBias = try load("gate.bias", [d])
         outW = try load("out.w_h", [d, d])
+        screen = options.screenItems ? ItemScreen(items: items, bias: itemBias, rows: n, dim: d) : nil
         prepared = PreparedWeights(d: d, t: t, buckets: b, lstmWx: lstmWx, lstmBias: lstmBias, eventGap: eventGap,
                                    gateW: gateW, gateBias: gateBias, requestGap: requestGap,
                                    attnWq: attnWq, attnWk: attnWk)

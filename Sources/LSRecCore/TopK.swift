@@ -53,6 +53,7 @@ extension Model {
     /// exist at once (no N-sized allocation, at any catalogue size).
     func topK(userVector u: UnsafePointer<Float>, k: Int, excluded: ExclusionSet?) -> [ScoredItem] {
         guard k > 0 else { return [] }
+        if let screen, let result = topKScreened(screen, userVector: u, k: k, excluded: excluded) { return result }
         var heap = TopKHeap(k: k, capacityHint: nItems)
         let rows = scoreBlockRows
         withUnsafeTemporaryAllocation(of: Float.self, capacity: rows) { block in

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #define LSK_X86 1
@@ -25,15 +26,15 @@ static float tree8(const float l[8]) {
     return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
 }
 
-static float score_rows_portable(const float *x, size_t rows, size_t d, const float *u, const float *bias,
-                                 float *out) {
+static float score_rows_portable(const float *x, size_t ld, size_t rows, size_t d, const float *u,
+                                 const float *bias, float *out) {
     float best = -INFINITY;
     for (size_t i = 0; i < rows; i++) {
         float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         for (size_t c = 0; c < d; c += 8) {
             size_t n = d - c < 8 ? d - c : 8;
             for (size_t l = 0; l < n; l++) {
-                lane[l] += x[i * d + c + l] * u[c + l];
+                lane[l] += x[i * ld + c + l] * u[c + l];
             }
         }
         float s = tree8(lane);
@@ -65,8 +66,8 @@ LSK_TARGET static inline __m256 hsum8x8(const __m256 a[8]) {
     return _mm256_add_ps(_mm256_permute2f128_ps(c0, c1, 0x20), _mm256_permute2f128_ps(c0, c1, 0x31));
 }
 
-LSK_TARGET static float score_rows_avx2(const float *x, size_t rows, size_t d, const float *u, const float *bias,
-                                        float *out) {
+LSK_TARGET static float score_rows_avx2(const float *x, size_t ld, size_t rows, size_t d, const float *u,
+                                        const float *bias, float *out) {
     static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     size_t body = d - d % 8, rem = d % 8, i = 0;
     /* The last d % 8 columns: masked loads read nothing past a row's end (or the matrix's). */
@@ -76,22 +77,22 @@ LSK_TARGET static float score_rows_avx2(const float *x, size_t rows, size_t d, c
     __m256 best8 = _mm256_set1_ps(-INFINITY);
     float best = -INFINITY;
     for (; i + 8 <= rows; i += 8) {
-        const float *r = x + i * d;
+        const float *r = x + i * ld;
         __m256 a[8];
         for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
         for (size_t c = 0; c < body; c += 8) {
             __m256 uc = _mm256_loadu_ps(u + c);  /* one load of u serves eight rows */
-            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r + j * d + c), uc, a[j]);
+            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r + j * ld + c), uc, a[j]);
         }
         if (rem)
-            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_maskload_ps(r + j * d + body, mask), utail, a[j]);
+            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_maskload_ps(r + j * ld + body, mask), utail, a[j]);
         __m256 s = hsum8x8(a);
         if (bias) s = _mm256_add_ps(s, _mm256_loadu_ps(bias + i));
         _mm256_storeu_ps(out + i, s);
         best8 = _mm256_max_ps(s, best8);
     }
     for (; i < rows; i++) {
-        const float *r = x + i * d;
+        const float *r = x + i * ld;
         __m256 a = _mm256_setzero_ps();
         for (size_t c = 0; c < body; c += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(r + c), _mm256_loadu_ps(u + c), a);
         if (rem) a = _mm256_fmadd_ps(_mm256_maskload_ps(r + body, mask), utail, a);
@@ -104,6 +105,111 @@ LSK_TARGET static float score_rows_avx2(const float *x, size_t rows, size_t d, c
     _mm256_storeu_ps(lanes, best8);
     for (int j = 0; j < 8; j++)
         if (lanes[j] > best) best = lanes[j];
+    return best;
+}
+#endif
+
+/* ---- binary16 screening copy (lsk_screen_rows) ---------------------------------------------- */
+
+/* Exact widening of a binary16 bit pattern (subnormals, infinities and NaN included). */
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1Fu, mant = h & 0x3FFu, bits;
+    if (exp == 0) {
+        float v = (float)mant * 0x1p-24f;
+        return sign ? -v : v;
+    }
+    bits = exp == 31 ? (sign | 0x7F800000u | (mant << 13)) : (sign | ((exp + 112) << 23) | (mant << 13));
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static float screen_rows_portable(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias,
+                                  float *out) {
+    float best = -INFINITY;
+    for (size_t i = 0; i < rows; i++) {
+        const uint16_t *blk = xh + (i / 8) * 8 * d + i % 8;
+        float s = 0;
+        for (size_t c = 0; c < d; c++) s += half_to_float(blk[c * 8]) * u[c];
+        if (bias) s += bias[i];
+        out[i] = s;
+        if (s > best) best = s;
+    }
+    return best;
+}
+
+#ifdef LSK_X86
+#define LSK_TARGET_H __attribute__((target("avx2,fma,f16c")))
+#define LSK_HALF8(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+
+/* Eight rows (one block) in the lanes of one register: no horizontal sums. Two accumulators
+ * (even and odd columns) so consecutive multiply-adds do not wait on each other. */
+LSK_TARGET_H static inline __m256 screen_block(const uint16_t *p, size_t d, const float *u) {
+    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+    size_t c = 0;
+    for (; c + 2 <= d; c += 2) {
+        a = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), _mm256_broadcast_ss(u + c), a);
+        b = _mm256_fmadd_ps(LSK_HALF8(p + c * 8 + 8), _mm256_broadcast_ss(u + c + 1), b);
+    }
+    if (c < d) a = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), _mm256_broadcast_ss(u + c), a);
+    return _mm256_add_ps(a, b);
+}
+
+LSK_TARGET_H static float screen_rows_avx2(const uint16_t *xh, size_t rows, size_t d, const float *u,
+                                           const float *bias, float *out) {
+    size_t full = rows / 8, b = 0;
+    __m256 best8 = _mm256_set1_ps(-INFINITY);
+    /* Four blocks at a time: eight independent multiply-add chains hide their latency. */
+    for (; b + 4 <= full; b += 4) {
+        const uint16_t *p = xh + b * 8 * d;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        size_t c = 0;
+        for (; c + 2 <= d; c += 2) {
+            __m256 u0 = _mm256_broadcast_ss(u + c), u1 = _mm256_broadcast_ss(u + c + 1);
+            a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
+            a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
+            a2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8), u0, a2);
+            a3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8), u0, a3);
+            c0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8 + 8), u1, c0);
+            c1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8 + 8), u1, c1);
+            c2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8 + 8), u1, c2);
+            c3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8 + 8), u1, c3);
+        }
+        if (c < d) {
+            __m256 u0 = _mm256_broadcast_ss(u + c);
+            a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
+            a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
+            a2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8), u0, a2);
+            a3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8), u0, a3);
+        }
+        __m256 s[4] = {_mm256_add_ps(a0, c0), _mm256_add_ps(a1, c1), _mm256_add_ps(a2, c2), _mm256_add_ps(a3, c3)};
+        for (int j = 0; j < 4; j++) {
+            if (bias) s[j] = _mm256_add_ps(s[j], _mm256_loadu_ps(bias + (b + j) * 8));
+            _mm256_storeu_ps(out + (b + j) * 8, s[j]);
+            best8 = _mm256_max_ps(s[j], best8);
+        }
+    }
+    for (; b < full; b++) {
+        __m256 s = screen_block(xh + b * 8 * d, d, u);
+        if (bias) s = _mm256_add_ps(s, _mm256_loadu_ps(bias + b * 8));
+        _mm256_storeu_ps(out + b * 8, s);
+        best8 = _mm256_max_ps(s, best8);
+    }
+    float lanes[8], best = -INFINITY;
+    _mm256_storeu_ps(lanes, best8);
+    for (int j = 0; j < 8; j++)
+        if (lanes[j] > best) best = lanes[j];
+    size_t rest = rows - full * 8;
+    if (rest) {
+        /* The last, partial block: its padding lanes are computed but neither stored nor biased
+         * (bias and out end at `rows`). */
+        _mm256_storeu_ps(lanes, screen_block(xh + full * 8 * d, d, u));
+        for (size_t j = 0; j < rest; j++) {
+            float v = lanes[j] + (bias ? bias[full * 8 + j] : 0.0f);
+            out[full * 8 + j] = v;
+            if (v > best) best = v;
+        }
+    }
     return best;
 }
 #endif
@@ -129,10 +235,37 @@ int lsk_vector_path(void) {
 
 void lsk_force_portable(int on) { forced_portable = on != 0; }
 
-float lsk_score_rows(const float *x, size_t rows, size_t d, const float *u, const float *bias, float *out) {
+static atomic_int detected_half = -1;
+
+int lsk_screen_path(void) {
+#ifdef LSK_X86
+    if (forced_portable || !lsk_vector_path()) return 0;
+    if (detected_half < 0) {
+        __builtin_cpu_init();
+        detected_half = __builtin_cpu_supports("f16c");
+    }
+    return detected_half;
+#else
+    return 0;
+#endif
+}
+
+float lsk_screen_rows(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, float *out) {
     if (rows == 0) return -INFINITY;
 #ifdef LSK_X86
-    if (d > 0 && lsk_vector_path()) return score_rows_avx2(x, rows, d, u, bias, out);
+    if (d > 0 && lsk_screen_path()) return screen_rows_avx2(xh, rows, d, u, bias, out);
 #endif
-    return score_rows_portable(x, rows, d, u, bias, out);  /* d = 0: every dot product is 0 */
+    return screen_rows_portable(xh, rows, d, u, bias, out);
+}
+
+float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float *x, const float *add, float *y) {
+    if (rows == 0) return -INFINITY;
+#ifdef LSK_X86
+    if (cols > 0 && lsk_vector_path()) return score_rows_avx2(a, lda, rows, cols, x, add, y);
+#endif
+    return score_rows_portable(a, lda, rows, cols, x, add, y);  /* cols = 0: every dot product is 0 */
+}
+
+float lsk_score_rows(const float *x, size_t rows, size_t d, const float *u, const float *bias, float *out) {
+    return lsk_gemv(x, d, rows, d, u, bias, out);
 }

@@ -26,7 +26,9 @@ enum TestModel {
     /// External id of dense item i: sparse and not sorted by index, like real catalogues.
     static func itemID(_ i: Int) -> Int64 { Int64(1000 + 7 * i) }
 
-    static func bytes(_ s: Shape = Shape(), seed: UInt64 = 42) throws -> [UInt8] {
+    /// `embedding` / `bias` replace the random item matrix [nItems, dim] / item bias [nItems].
+    static func bytes(_ s: Shape = Shape(), seed: UInt64 = 42, embedding: [Float]? = nil,
+                      bias: [Float]? = nil) throws -> [UInt8] {
         var rng = Rng(state: seed)
         func tensor(_ count: Int, _ scale: Float) -> [Float] { (0..<count).map { _ in rng.uniform(scale) } }
         let d = s.dim, t = s.timeDim, n = s.nItems
@@ -42,8 +44,9 @@ enum TestModel {
         b.setMeta("lsrec.fusion", .string(s.fusion))
         b.setMeta("train.data", .string("none: deterministic random weights, seed \(seed)"))
         b.addTensor("item.ids", shape: [n], int64s: (0..<n).map(itemID))
-        b.addTensor("item.embedding", shape: [n, d], floats: tensor(n * d, 0.5))
-        b.addTensor("item.bias", shape: [n], floats: tensor(n, 0.3))
+        let e = tensor(n * d, 0.5), ib = tensor(n, 0.3)
+        b.addTensor("item.embedding", shape: [n, d], floats: embedding ?? e)
+        b.addTensor("item.bias", shape: [n], floats: bias ?? ib)
         if s.textDim > 0 {
             b.addTensor("item.text", shape: [n, s.textDim], floats: tensor(n * s.textDim, 1))
             b.addTensor("item.text_proj", shape: [d, s.textDim], floats: tensor(d * s.textDim, 0.2))

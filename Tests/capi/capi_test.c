@@ -930,6 +930,63 @@ static void test_ranking(const lsrec_model *m) {
     for (int u = 0; u < N_STATES; u++) lsrec_state_free(st[u]);
 }
 
+static void test_model_params(const char *path, const unsigned char *file, size_t len) {
+    section("lsrec_model_params: defaults, validation, the binary16 screen");
+    lsrec_model_params p = lsrec_model_default_params();
+    CHECK(p.size == sizeof(lsrec_model_params) && p.flags == 0);
+    lsrec_model *m = (lsrec_model *)&m;
+    /* NULL params: the defaults. */
+    OK(lsrec_model_load_ex, path, NULL, &m);
+    CHECK(lsrec_model_screens_items(m) == 0);
+    lsrec_model_free(m);
+    OK(lsrec_model_load_ex, path, &p, &m);
+    CHECK(lsrec_model_screens_items(m) == 0);
+    lsrec_model_free(m);
+    CHECK(lsrec_model_screens_items(NULL) == -1);
+
+    /* Bad params change nothing and leave *out NULL. */
+    lsrec_model_params bad = p;
+    bad.flags = 0x80u;
+    m = (lsrec_model *)&m;
+    EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_model_load_ex, path, &bad, &m);
+    CHECK(m == NULL && strstr(lsrec_last_error(), "unknown bits") != NULL);
+    m = (lsrec_model *)&m;
+    EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_model_load_memory_ex, file, len, &bad, &m);
+    CHECK(m == NULL);
+    bad = p;
+    bad.size = 4;
+    EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_model_load_ex, path, &bad, &m);
+    CHECK(m == NULL && strstr(lsrec_last_error(), "size is 4") != NULL);
+    bad.size = 1u << 20;
+    EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_model_load_ex, path, &bad, &m);
+    /* A struct from a newer header: accepted when its extra fields are zero, refused otherwise. */
+    struct { lsrec_model_params p; uint32_t later[2]; } newer = {p, {0, 0}};
+    newer.p.size = sizeof newer;
+    OK(lsrec_model_load_ex, path, &newer.p, &m);
+    lsrec_model_free(m);
+    newer.later[1] = 7;
+    EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_model_load_ex, path, &newer.p, &m);
+    CHECK(m == NULL && strstr(lsrec_last_error(), "does not know") != NULL);
+    EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_model_load_ex, NULL, &p, &m);
+    EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_model_load_ex, path, &p, NULL);
+    EXPECT(LSREC_E_IO, lsrec_model_load_ex, "/nonexistent/model.lsrec", &p, &m);
+    CHECK(m == NULL);
+
+    /* The screen: top-K must equal the sorted exact scores, ids and bits (test_ranking), from
+     * a file and from memory; a state of the plain model works with the screened one (same
+     * weights, same fingerprint). */
+    p.flags = LSREC_MODEL_SCREEN_ITEMS;
+    lsrec_model *screened = NULL, *from_memory = NULL;
+    OK(lsrec_model_load_ex, path, &p, &screened);
+    OK(lsrec_model_load_memory_ex, file, len, &p, &from_memory);
+    CHECK(lsrec_model_screens_items(screened) == lsrec_model_screens_items(from_memory));
+    printf("    (screen %s on this CPU)\n", lsrec_model_screens_items(screened) == 1 ? "active" : "not available");
+    test_ranking(screened);
+    test_ranking(from_memory);
+    lsrec_model_free(screened);
+    lsrec_model_free(from_memory);
+}
+
 static void test_state_blobs(const lsrec_model *m) {
     section("state blobs: round trip, clone, damage");
     lsrec_state *s = state_with(m, 9, 45), *r = NULL, *c = NULL;
@@ -1246,6 +1303,7 @@ int main(int argc, char **argv) {
     test_k_and_buffers(m);
     test_unknown_items_and_times(m);
     test_ranking(m);
+    test_model_params(path, file, len);
     test_state_blobs(m);
     test_threads(m);
     test_rebase_and_lifetime(m, file, len);

@@ -22,7 +22,7 @@ var (
 
 func TestVersionAndModelQueries(t *testing.T) {
 	m, _ := loadModel(t)
-	if lsrec.Version() != "0.2.0" || lsrec.LibraryABIVersion() != lsrec.ABIVersion {
+	if lsrec.Version() != "0.3.0" || lsrec.LibraryABIVersion() != lsrec.ABIVersion {
 		t.Fatalf("version %q, ABI %d", lsrec.Version(), lsrec.LibraryABIVersion())
 	}
 	if m.NItems() != 300 || m.Dim() != 16 {
@@ -251,5 +251,53 @@ func TestRebaseAfterTheOldModelIsClosed(t *testing.T) {
 	}
 	if recs, err := fresh.TopK(moved, 10); err != nil || len(recs) != 10 {
 		t.Fatal(recs, err)
+	}
+}
+
+func TestScreenedModelGivesIdenticalTopK(t *testing.T) {
+	m, g := loadModel(t)
+	_, path := loadGolden(t)
+	sm, err := lsrec.LoadWith(path, lsrec.LoadOptions{ScreenItems: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sm.Close()
+	if m.ScreensItems() {
+		t.Fatal("a default load must not screen")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bm, err := lsrec.LoadBytesWith(data, lsrec.LoadOptions{ScreenItems: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bm.Close()
+	if bm.ScreensItems() != sm.ScreensItems() {
+		t.Fatal("LoadBytesWith and LoadWith disagree on screening")
+	}
+	s := goldenState(t, m, g)
+	for _, k := range []int{1, 10, 300} {
+		for _, opts := range [][]lsrec.Option{nil, {lsrec.IncludeSeen()}} {
+			a, err := m.TopK(s, k, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, other := range []*lsrec.Model{sm, bm} {
+				b, err := other.TopK(s, k, opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(a) != len(b) {
+					t.Fatalf("k=%d: %d vs %d results", k, len(a), len(b))
+				}
+				for i := range a {
+					if a[i].Item != b[i].Item || math.Float32bits(a[i].Score) != math.Float32bits(b[i].Score) {
+						t.Fatalf("k=%d rank %d: %+v vs %+v", k, i, a[i], b[i])
+					}
+				}
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@
 #define LSREC_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -15,6 +16,25 @@ extern "C" {
  * else portable C), so a given machine always gives the same bits for the same inputs; the bias
  * is added last, in one rounding. */
 float lsk_score_rows(const float *x, size_t rows, size_t d, const float *u, const float *bias, float *out);
+
+/* y[i] = a[i*lda .. i*lda+cols) · x (+ add[i] when add is not NULL) for i < rows: lsk_score_rows on
+ * the left `cols` columns of a row-major matrix with leading dimension lda >= cols (the small
+ * products of a request: d x d weights, and the gate's block of a wider matrix). `add` may be
+ * `y` itself (y += A·x: each add[i] is read before y[i] is written). Same summation order and
+ * return value as lsk_score_rows; lsk_score_rows(x, rows, d, ...) is lsk_gemv(x, d, rows, d, ...). */
+float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float *x, const float *add, float *y);
+
+/* Approximate scores from a binary16 copy of an item matrix in the screening layout: rows in
+ * blocks of eight, block b holding, column after column, the eight rows' values (row i, column c
+ * at (i / 8) * 8 * d + c * 8 + i % 8), the last block padded with zero rows. xh is the start of a
+ * block; out[i] = x~[i] · u (+ bias[i]) for i < rows; returns the largest (NaN skipped; -inf for
+ * rows = 0). The sums are float32 in an order of the kernel's choosing: callers bound the error
+ * (ItemScreen.swift) and rescore candidates exactly with lsk_score_rows. */
+float lsk_screen_rows(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, float *out);
+
+/* 1 when lsk_screen_rows has its vector path here (AVX2 + FMA + F16C); 0 means the portable
+ * path, slower than exact float32 scoring, so a screen is not worth building. */
+int lsk_screen_path(void);
 
 /* 1 when lsk_score_rows uses the AVX2+FMA path on this CPU, 0 for the portable path. */
 int lsk_vector_path(void);

@@ -46,6 +46,20 @@ def candidate_paths() -> List[Path]:
     return paths
 
 
+class ModelParams(ctypes.Structure):
+    """lsrec_model_params (lsrec.h)."""
+
+    _fields_ = [("size", c_uint32), ("flags", c_uint32)]
+
+
+MODEL_SCREEN_ITEMS = 1
+
+
+def model_params(screen_items: bool) -> ModelParams:
+    """lsrec_model_default_params() with the given options (the header's inline function)."""
+    return ModelParams(ctypes.sizeof(ModelParams), MODEL_SCREEN_ITEMS if screen_items else 0)
+
+
 def _declare(lib: ctypes.CDLL) -> None:
     """Argument and result types of every function in lsrec.h (pointers as c_void_p)."""
     P = c_void_p
@@ -56,6 +70,9 @@ def _declare(lib: ctypes.CDLL) -> None:
         "lsrec_last_error": (c_char_p, []),
         "lsrec_model_load": (c_int32, [c_char_p, POINTER(c_void_p)]),
         "lsrec_model_load_memory": (c_int32, [c_char_p, c_size_t, POINTER(c_void_p)]),
+        "lsrec_model_load_ex": (c_int32, [c_char_p, POINTER(ModelParams), POINTER(c_void_p)]),
+        "lsrec_model_load_memory_ex": (c_int32, [c_char_p, c_size_t, POINTER(ModelParams), POINTER(c_void_p)]),
+        "lsrec_model_screens_items": (c_int32, [P]),
         "lsrec_model_free": (None, [P]),
         "lsrec_model_n_items": (c_int64, [P]),
         "lsrec_model_dim": (c_int32, [P]),

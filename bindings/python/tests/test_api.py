@@ -12,7 +12,7 @@ import lsrec
 
 
 def test_version_and_library() -> None:
-    assert lsrec.version() == lsrec.__version__ == "0.2.0"
+    assert lsrec.version() == lsrec.__version__ == "0.3.0"
     assert lsrec.library_path().endswith("liblsrec.so")
 
 
@@ -139,3 +139,60 @@ def test_rebase_onto_another_model(model_path, golden_state: lsrec.State, golden
         # list only if the window is all there is; here the LSTM saw 24 events, so just check it works.
         assert moved.n_events == 20
         assert len(new.topk(moved, 10)[0]) == 10
+
+
+def _cpu_has(*flags: str) -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            have = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return all(flag in have for flag in flags)
+
+
+def test_screened_model_gives_identical_topk(model_path, model: lsrec.Model, golden) -> None:
+    import pickle
+
+    with lsrec.Model.load(model_path, screen_items=True) as screened:
+        assert not model.screens_items
+        if _cpu_has("avx2", "fma", "f16c"):
+            assert screened.screens_items
+        rng = np.random.default_rng(7)
+        ids = model.item_ids
+        states = []
+        for u in range(40):
+            s = model.new_state()
+            picks = rng.choice(ids, size=int(rng.integers(1, 60)))
+            s.update_many(picks.tolist(), (1_700_000_000 + 60 * np.arange(len(picks))).tolist())
+            states.append(s)
+        for s in states:
+            for k in (1, 10, 300):
+                for exclude_seen in (False, True):
+                    a = model.topk(s, k, exclude_seen=exclude_seen)
+                    b = screened.topk(s, k, exclude_seen=exclude_seen)
+                    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])  # same bits
+        with lsrec.Model.from_bytes(model_path.read_bytes(), screen_items=True) as from_bytes:
+            assert from_bytes.screens_items == screened.screens_items
+            assert np.array_equal(from_bytes.topk(states[0], 10)[1], model.topk(states[0], 10)[1])
+        with pickle.loads(pickle.dumps(screened)) as again:
+            assert again.screens_items == screened.screens_items
+
+
+def test_model_params_are_validated(model_path) -> None:
+    import ctypes
+
+    from lsrec import _native
+
+    lib = _native.lib()
+    out = ctypes.c_void_p(12345)
+    bad_flags = _native.ModelParams(ctypes.sizeof(_native.ModelParams), 0x80)
+    with pytest.raises(lsrec.InvalidArgumentError, match="unknown bits 0x80"):
+        _native.check(lib.lsrec_model_load_ex(str(model_path).encode(), ctypes.byref(bad_flags), ctypes.byref(out)))
+    assert out.value is None
+    small = _native.ModelParams(4, 1)
+    with pytest.raises(lsrec.InvalidArgumentError, match="size is 4"):
+        _native.check(lib.lsrec_model_load_ex(str(model_path).encode(), ctypes.byref(small), ctypes.byref(out)))
+    # NULL params: the defaults.
+    _native.check(lib.lsrec_model_load_ex(str(model_path).encode(), None, ctypes.byref(out)))
+    assert out.value and lib.lsrec_model_screens_items(out) == 0
+    lib.lsrec_model_free(out)

@@ -1,0 +1,161 @@
+import LSRecFormat
+import LSRecKernels
+
+/// Options for loading a model (`lsrec_model_params` in the C API).
+public struct ModelOptions: Sendable, Equatable {
+    /// Keep a binary16 copy of the item matrix that single-user top-K scans first, rescoring
+    /// only the items that could enter the result exactly (ItemScreen). Same results, bit for
+    /// bit; about half the matrix's bytes per request; costs N·d·2 bytes of memory. Ignored
+    /// (no copy is made) on a CPU without AVX2, FMA and F16C, or when an item value does not fit
+    /// binary16.
+    public var screenItems: Bool
+
+    public init(screenItems: Bool = false) { self.screenItems = screenItems }
+}
+
+/// A binary16 copy of the item matrix and a bound on how far a score computed from it can be
+/// from the exact one. Top-K scores every item from the copy (half the bytes of float32: a
+/// request reads the matrix from cache, so bytes set the pace) and rescores exactly only the
+/// items whose approximate score comes within the bound of the heap's threshold. The result is
+/// the exact path's, ids and score bits: an item left out has an exact score no higher than the
+/// threshold, and an equal score arriving later in index order would not enter either.
+///
+/// Bound, for row x, its binary16 rounding x̃ = x + Δ, and user vector u (float32 sums of d
+/// terms in any order, FMA or not, have error ≤ γ_d Σ|x_j u_j| with γ_d = dε/(1 − dε), ε = 2⁻²⁴;
+/// adding the bias rounds once more):
+///   |s − a| ≤ ‖u‖ (‖Δ‖ + γ_d (‖x‖ + ‖x̃‖) + 2ε (1 + γ_d) max(‖x‖, ‖x̃‖)) + 2ε |b|.
+/// The per-row factor is computed in Double at load and its maximum kept; `slack` adds 0.1%.
+final class ItemScreen: @unchecked Sendable {
+    /// Rows in blocks of eight, column-interleaved (lsrec_kernels.h); 64-byte aligned; owned.
+    let halves: UnsafeMutablePointer<UInt16>
+    /// Number of UInt16 in `halves` (padded to whole blocks).
+    let count: Int
+    /// max over rows of the bracket above (per unit of ‖u‖).
+    let perUnitNorm: Double
+    /// 2ε max|b|.
+    let absolute: Double
+
+    /// nil when the CPU lacks the kernel's vector path (the portable screen would be slower than
+    /// exact scoring) or a value overflows binary16 (no bound then): top-K stays exact either way.
+    init?(items: [Float], bias: [Float], rows n: Int, dim d: Int) {
+        guard n > 0, d > 0, items.count == n * d, bias.count == n, lsk_screen_path() == 1 else { return nil }
+        let total = (n + 7) / 8 * 8 * d
+        let h = UnsafeMutableRawPointer.allocate(byteCount: total * 2, alignment: 64)
+            .bindMemory(to: UInt16.self, capacity: total)
+        h.initialize(repeating: 0, count: total)
+        let eps = 0x1p-24, gamma = Double(d) * eps / (1 - Double(d) * eps)
+        var worst = 0.0
+        for i in 0..<n {
+            var err2 = 0.0, norm2 = 0.0, rounded2 = 0.0
+            let base = (i / 8) * 8 * d + i % 8
+            for c in 0..<d {
+                let v = items[i * d + c]
+                let bits = halfBitsFromFloat(v)
+                guard !halfBitsAreNonFinite(bits) else {
+                    h.deinitialize(count: total)
+                    h.deallocate()
+                    return nil
+                }
+                h[base + c * 8] = bits
+                let r = Double(floatFromHalfBits(bits)), x = Double(v)
+                err2 += (x - r) * (x - r)
+                norm2 += x * x
+                rounded2 += r * r
+            }
+            let norm = norm2.squareRoot(), rounded = rounded2.squareRoot()
+            worst = max(worst, err2.squareRoot() + gamma * (norm + rounded) + 2 * eps * (1 + gamma) * max(norm, rounded))
+        }
+        halves = h
+        count = total
+        perUnitNorm = worst
+        absolute = 2 * eps * bias.reduce(0.0) { max($0, abs(Double($1))) }
+    }
+
+    deinit {
+        halves.deinitialize(count: count)
+        halves.deallocate()
+    }
+
+    /// Memory held by the copy.
+    var bytes: Int { count * MemoryLayout<UInt16>.size }
+
+    /// An upper bound on |exact − screened| score for a user vector of norm `userNorm`.
+    func slack(userNorm: Double) -> Double { (perUnitNorm * userNorm + absolute) * 1.001 + 1e-30 }
+
+    /// The largest float not above threshold − slack: an approximate score at or below it
+    /// belongs to an item whose exact score cannot beat `threshold`.
+    @inline(__always)
+    static func cutoff(_ threshold: Float, slack: Double) -> Float {
+        let c = Double(threshold) - slack
+        var f = Float(c)
+        if Double(f) > c { f = f.nextDown }
+        return f
+    }
+
+    /// Items per block: whole blocks of eight, about 8 KB of scores (stays in L1 while selected).
+    static func blockRows(dim: Int) -> Int { max(8, 8192 / max(1, dim) / 8 * 8) }
+}
+
+extension Model {
+    /// Single-user top-K through the screen (ItemScreen): nil when the user vector is not finite
+    /// (the exact path then decides what a NaN or an overflow ranks as).
+    ///
+    /// One pass over the binary16 copy keeps a heap of the k best *approximate* scores and a list
+    /// of candidates; then only the candidates that can still make the result are rescored
+    /// exactly, in index order, into the real heap. Why it is exact: the k items holding the
+    /// final approximate threshold T̃ have exact scores ≥ T̃ − slack, so the exact k-th score is
+    /// at least that, and any item that can rank in the top k has an approximate score
+    /// ≥ T̃ − 2·slack. T̃ only rises during the pass, so every such item was listed.
+    func topKScreened(_ screen: ItemScreen, userVector u: UnsafePointer<Float>, k: Int,
+                      excluded: ExclusionSet?) -> [ScoredItem]? {
+        let d = dim
+        var norm2 = 0.0
+        for j in 0..<d { norm2 += Double(u[j]) * Double(u[j]) }
+        guard norm2.isFinite else { return nil }
+        let twoSlack = 2 * screen.slack(userNorm: norm2.squareRoot())
+        var approximate = TopKHeap(k: k, capacityHint: nItems)
+        var candidates: [ScoredItem] = []
+        candidates.reserveCapacity(min(nItems, 4 * k + 64))
+        var cutoff = -Float.infinity
+        let rows = ItemScreen.blockRows(dim: d)
+        var result = TopKHeap(k: k, capacityHint: nItems)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: rows + 1) { buffer in
+            let block = buffer.baseAddress!, one = block + rows
+            itemBias.withUnsafeBufferPointer { bias in
+                let b = bias.baseAddress!
+                var first = 0
+                while first < nItems {
+                    let count = min(rows, nItems - first)
+                    let best = lsk_screen_rows(screen.halves + first * d, count, d, u, b + first, block)
+                    if best >= cutoff {
+                        for i in 0..<count where block[i] >= cutoff {
+                            let item = first + i
+                            if let excluded, excluded.contains(item) { continue }
+                            candidates.append(ScoredItem(index: item, score: block[i]))
+                            approximate.offer(item, block[i])
+                            if approximate.isFull {
+                                cutoff = ItemScreen.cutoff(approximate.threshold, slack: twoSlack)
+                            }
+                        }
+                        // Ties everywhere (say, identical items) could list the whole catalogue:
+                        // drop what the risen cutoff already rules out.
+                        if candidates.count > 16 * k + 4096 {
+                            candidates.removeAll { $0.score < cutoff }
+                        }
+                    }
+                    first += count
+                }
+            }
+            items.withUnsafeBufferPointer { x in
+                itemBias.withUnsafeBufferPointer { bias in
+                    for c in candidates where c.score >= cutoff {
+                        // The exact score, bit for bit what the unscreened path computes.
+                        let s = lsk_score_rows(x.baseAddress! + c.index * d, 1, d, u, bias.baseAddress! + c.index, one)
+                        result.offer(c.index, s)
+                    }
+                }
+            }
+        }
+        return result.sorted()
+    }
+}

@@ -1,0 +1,190 @@
+import XCTest
+import LSRecFormat
+import LSRecKernels
+@testable import LSRecCore
+
+/// The binary16 screen (ItemScreen.swift, LSREC_MODEL_SCREEN_ITEMS): its kernel against a float64
+/// loop, and screened top-K against the exact path — same ids and same score bits — on models
+/// built to make the screen's bound matter (near-duplicate rows below binary16's resolution,
+/// exact ties, a dominant bias, large norms).
+final class ScreenTests: XCTestCase {
+    override func tearDown() { lsk_force_portable(0) }
+
+    func randomFloats(_ n: Int, seed: UInt64, scale: Float = 2) -> [Float] {
+        var rng = TestModel.Rng(state: seed)
+        return (0..<n).map { _ in rng.uniform(scale) }
+    }
+
+    /// The screening layout of a row-major matrix, as ItemScreen lays it out.
+    func interleave(_ x: [Float], rows: Int, d: Int) -> [UInt16] {
+        var h = [UInt16](repeating: 0, count: (rows + 7) / 8 * 8 * d)
+        for i in 0..<rows { for c in 0..<d { h[(i / 8) * 8 * d + c * 8 + i % 8] = halfBitsFromFloat(x[i * d + c]) } }
+        return h
+    }
+
+    func testScreenKernelMatchesFloat64OnTheHalfValues() {
+        for portable in [false, true] {
+            lsk_force_portable(portable ? 1 : 0)
+            let path = portable ? "portable" : (lsk_screen_path() == 1 ? "avx2+f16c" : "portable (no F16C here)")
+            for d in [1, 3, 8, 16, 17, 64, 65] {
+                for rows in [0, 1, 7, 8, 9, 31, 32, 33, 64, 131] {
+                    let x = randomFloats(rows * d, seed: UInt64(d * 977 + rows))
+                    let u = randomFloats(d, seed: UInt64(d) + 3)
+                    let bias = randomFloats(rows, seed: UInt64(rows) + 11)
+                    let h = interleave(x, rows: rows, d: d)
+                    var out = [Float](repeating: .nan, count: rows + 1)
+                    out[rows] = 4321
+                    let best = lsk_screen_rows(h, rows, d, u, bias, &out)
+                    XCTAssertEqual(out[rows], 4321, "\(path): wrote past the end (rows \(rows), d \(d))")
+                    for i in 0..<rows {
+                        var exact = Double(bias[i]), magnitude = abs(Double(bias[i]))
+                        for c in 0..<d {
+                            let v = Double(floatFromHalfBits(halfBitsFromFloat(x[i * d + c]))) * Double(u[c])
+                            exact += v
+                            magnitude += abs(v)
+                        }
+                        XCTAssertLessThanOrEqual(abs(Double(out[i]) - exact), Double(d + 2) * 0x1p-23 * magnitude + 1e-30,
+                                                 "\(path) row \(i) of \(rows), d \(d)")
+                    }
+                    XCTAssertEqual(best, out.prefix(rows).max() ?? -.infinity, "\(path) max, rows \(rows), d \(d)")
+                }
+            }
+        }
+    }
+
+    /// lsk_gemv on the left columns of a wider matrix, and accumulating in place (add == y).
+    func testGemvWithLeadingDimensionAndInPlaceAdd() {
+        for portable in [false, true] {
+            lsk_force_portable(portable ? 1 : 0)
+            for (rows, cols, lda) in [(5, 3, 7), (16, 16, 20), (64, 128, 144), (9, 17, 17)] {
+                let a = randomFloats(rows * lda, seed: UInt64(rows * lda)), x = randomFloats(cols, seed: 9)
+                let start = randomFloats(rows, seed: 13)
+                var y = start
+                lsk_gemv(a, lda, rows, cols, x, y, &y)
+                for i in 0..<rows {
+                    var exact = Double(start[i]), magnitude = abs(Double(start[i]))
+                    for j in 0..<cols { exact += Double(a[i * lda + j]) * Double(x[j]); magnitude += abs(Double(a[i * lda + j] * x[j])) }
+                    XCTAssertLessThanOrEqual(abs(Double(y[i]) - exact), Double(cols + 2) * 0x1p-23 * magnitude + 1e-30,
+                                             "portable \(portable) \(rows)x\(cols) lda \(lda) row \(i)")
+                }
+            }
+        }
+    }
+
+    /// Screened and exact top-K of the same weights for many users, k and exclusions.
+    func assertSameRankings(embedding: [Float]?, bias: [Float]? = nil, shape: TestModel.Shape,
+                            users: Int = 12, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let bytes = try TestModel.bytes(shape, embedding: embedding, bias: bias)
+        let exact = try Model(bytes: bytes)
+        let screened = try Model(bytes: bytes, options: ModelOptions(screenItems: true))
+        XCTAssertFalse(exact.screensItems)
+        XCTAssertEqual(screened.screensItems, lsk_screen_path() == 1, what, file: file, line: line)
+        for u in 0..<users {
+            var s = exact.newState()
+            let events = TestModel.events(count: 3 + 7 * u, nItems: shape.nItems, seed: UInt64(100 + u))
+            for e in events { try exact.update(&s, itemID: e.id, timestamp: e.time) }
+            for k in [1, 10, shape.nItems, shape.nItems + 5] {
+                for excludeSeen in [false, true] {
+                    let extra = u % 3 == 0 ? [0, 5, shape.nItems - 1] : []
+                    let want = try exact.topK(s, now: .lastEvent, k: k, excludeSeen: excludeSeen, exclude: extra)
+                    let got = try screened.topK(s, now: .lastEvent, k: k, excludeSeen: excludeSeen, exclude: extra)
+                    XCTAssertEqual(got.map(\.index), want.map(\.index), "\(what) user \(u) k \(k)", file: file, line: line)
+                    XCTAssertEqual(got.map(\.score.bitPattern), want.map(\.score.bitPattern), "\(what) user \(u) k \(k)",
+                                   file: file, line: line)
+                }
+            }
+        }
+    }
+
+    func testScreenedTopKIsExactOnRandomModels() throws {
+        for (n, d) in [(300, 16), (1000, 64), (77, 17), (9, 8)] {
+            var shape = TestModel.Shape()
+            shape.nItems = n
+            shape.dim = d
+            try assertSameRankings(embedding: nil, shape: shape, "random \(n)x\(d)")
+        }
+    }
+
+    /// Rows that differ by less than binary16 can tell apart, exact duplicates (ties broken by
+    /// index), and items whose bias decides the ranking: the exact pass must sort them out.
+    func testScreenedTopKIsExactOnAdversarialModels() throws {
+        var shape = TestModel.Shape()
+        shape.nItems = 400
+        shape.dim = 16
+        let d = shape.dim, n = shape.nItems
+        let base = randomFloats(d, seed: 77, scale: 0.5)
+        var rng = TestModel.Rng(state: 5)
+        // Near-duplicates, no bias: the same row plus perturbations about binary16's step.
+        let near = (0..<n).flatMap { _ in base.map { $0 + rng.uniform(2e-4) } }
+        let zero = [Float](repeating: 0, count: n)
+        try assertSameRankings(embedding: near, bias: zero, shape: shape, "near-duplicates")
+        // Perturbations far below binary16's step: every approximate score ties.
+        let tiny = (0..<n).flatMap { _ in base.map { $0 + rng.uniform(1e-6) } }
+        try assertSameRankings(embedding: tiny, bias: zero, shape: shape, "sub-step duplicates")
+        // Exact duplicates in groups of five, tiny bias differences between groups.
+        let groups = (0..<n).flatMap { i in randomFloats(d, seed: UInt64(i / 5), scale: 0.5) }
+        let groupBias = (0..<n).map { Float($0 / 5 % 3) * 1e-7 }
+        try assertSameRankings(embedding: groups, bias: groupBias, shape: shape, "duplicates")
+        // Large norms (a large slack) and a bias that spans a wide range.
+        let large = randomFloats(n * d, seed: 91, scale: 300)
+        let spread = (0..<n).map { Float($0 % 17) * 1000 }
+        try assertSameRankings(embedding: large, bias: spread, shape: shape, "large norms")
+    }
+
+    /// Rounding to binary16 reorders two items: a = (1 + 0.49 s, 1 + 0.49 s) rounds to (1, 1),
+    /// b = (1 + 0.51 s, 1 − 0.1 s) rounds to (1 + s, 1) (s = 2⁻¹⁰, binary16's step above 1), so
+    /// for u = (1, 1, 0, …) b's approximate score is higher but a's exact score is. Only the
+    /// slack makes the screen rescore a (with the slack set to 0 this test fails).
+    func testTheSlackCatchesItemsThatRoundingReorders() throws {
+        var shape = TestModel.Shape()
+        shape.nItems = 24
+        shape.dim = 8
+        shape.textDim = 0
+        let step: Float = 0x1p-10
+        var e = [Float](repeating: 0, count: shape.nItems * shape.dim)
+        for i in 0..<shape.nItems {
+            let jitter = Float(i) * 0x1p-20  // distinct exact scores, same rounding
+            if i % 2 == 0 {
+                e[i * 8] = 1 + 0.49 * step + jitter
+                e[i * 8 + 1] = 1 + 0.49 * step
+            } else {
+                e[i * 8] = 1 + 0.51 * step + jitter
+                e[i * 8 + 1] = 1 - 0.1 * step
+            }
+        }
+        let bytes = try TestModel.bytes(shape, embedding: e, bias: [Float](repeating: 0, count: shape.nItems))
+        let exact = try Model(bytes: bytes)
+        let screened = try Model(bytes: bytes, options: ModelOptions(screenItems: true))
+        guard let screen = screened.screen else { throw XCTSkip("no F16C on this CPU") }
+        var u = [Float](repeating: 0, count: 8)
+        u[0] = 1
+        u[1] = 1
+        for k in [1, 3, 12, 13, 24] {
+            let want = exact.topK(userVector: u, k: k, excluded: nil)
+            XCTAssertEqual(want.first?.index, 22, "the even item with the largest jitter ranks first")
+            let got = screened.topKScreened(screen, userVector: u, k: k, excluded: nil)
+            XCTAssertEqual(got?.map(\.index), want.map(\.index), "k \(k)")
+            XCTAssertEqual(got?.map(\.score.bitPattern), want.map(\.score.bitPattern), "k \(k)")
+        }
+    }
+
+    /// A value beyond binary16's range: no screen (no bound), top-K stays exact.
+    func testNoScreenWhenAValueDoesNotFitBinary16() throws {
+        var shape = TestModel.Shape()
+        shape.textDim = 0
+        var e = randomFloats(shape.nItems * shape.dim, seed: 3, scale: 0.5)
+        e[17] = 70000
+        let model = try Model(bytes: TestModel.bytes(shape, embedding: e), options: ModelOptions(screenItems: true))
+        XCTAssertFalse(model.screensItems)
+        XCTAssertEqual(model.screenBytes, 0)
+    }
+
+    func testScreenSizeAndTheFlagOffByDefault() throws {
+        let bytes = try TestModel.bytes()
+        XCTAssertFalse(try Model(bytes: bytes).screensItems)
+        let screened = try Model(bytes: bytes, options: ModelOptions(screenItems: true))
+        if screened.screensItems {
+            XCTAssertEqual(screened.screenBytes, (300 + 7) / 8 * 8 * 16 * 2)
+        }
+    }
+}
