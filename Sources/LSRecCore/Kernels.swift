@@ -66,14 +66,6 @@ func axpy(_ w: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
     while j < n { y[j] += w * x[j]; j += 1 }
 }
 
-/// y = Aᵀ·x for A rows × cols (row-major, leading dimension lda): one axpy per row, on the
-/// calling thread.
-func gemvTransposed(_ a: UnsafePointer<Float>, lda: Int, rows: Int, cols: Int, _ x: UnsafePointer<Float>,
-                    _ y: UnsafeMutablePointer<Float>) {
-    y.initialize(repeating: 0, count: cols)
-    for r in 0..<rows { axpy(x[r], a + r * lda, y, cols) }
-}
-
 /// x[i] = exp(x[i] − shift) for i < n; returns Σ x[i].
 func expShiftSum(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
     var acc = SIMD8<Float>()

@@ -123,6 +123,20 @@ public struct UserState: Sendable, Equatable {
         }
     }
 
+    /// Calls `body` with the item vectors of the held events, oldest first, as one array of
+    /// pointers (into the model's matrix `x` or the state's copies; valid only inside `body`).
+    func withHeldVectorPointers<R>(items x: UnsafePointer<Float>,
+                                   _ body: (UnsafePointer<UnsafePointer<Float>?>) -> R) -> R {
+        let d = h.count
+        return added.vectors.withUnsafeBufferPointer { side in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: max(1, historyCount)) { ptrs in
+                let p = ptrs.baseAddress!
+                forEachHeld { r, v in p[r] = v >= 0 ? x + v * d : side.baseAddress! + (-1 - v) * d }
+                return body(UnsafePointer(p))
+            }
+        }
+    }
+
     /// The held events, oldest first: dense model index and time. An event on an item added to a
     /// catalogue has item −1 here (its id is in `events`).
     public var history: [(item: Int, time: Int64)] {

@@ -1,4 +1,5 @@
 import LSRecFormat
+import LSRecKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -84,23 +85,20 @@ extension Model {
 
     /// Attention over the held events: α = softmax(K q) and mean = Kᵀ α, where K's rows are the
     /// held items' vectors (model rows, or the state's copies for items added to a catalogue).
-    /// The rows are gathered into one contiguous block (the ring holds item indices, not vectors,
-    /// so the state stays small) and both products are sgemvs; a pathological
-    /// L·d beyond 1M floats falls back to a row-at-a-time loop instead of a huge scratch block.
-    /// `gather` chooses the path (tests compare the two).
+    /// The kernels read the rows where they are, through an array of row pointers (the ring holds
+    /// item indices, not vectors, so the state stays small; copying 200 rows into a block cost a
+    /// quarter of a request's user vector). `gather: false` takes a plain row-at-a-time loop
+    /// instead (tests compare the two).
     func attend(_ state: UserState, x: UnsafePointer<Float>, query q: UnsafePointer<Float>,
                 alpha: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, gather: Bool? = nil) {
         let d = dim, m = state.historyCount
         var best = -Float.infinity
-        if gather ?? (m * d <= 1 << 20) {
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: m * d) { keys in
-                let k = keys.baseAddress!
-                state.forEachHeldVector(items: x) { r, e in (k + r * d).update(from: e, count: d) }
-                gemv(k, lda: d, rows: m, cols: d, q, accumulate: false, alpha)
-                for r in 0..<m { best = max(best, alpha[r]) }
+        if gather ?? true {
+            state.withHeldVectorPointers(items: x) { rows in
+                best = lsk_score_gathered(rows, m, d, q, alpha)
                 let total = expShiftSum(alpha, m, shift: best)
                 for r in 0..<m { alpha[r] /= total }
-                gemvTransposed(k, lda: d, rows: m, cols: d, alpha, mean)
+                lsk_sum_gathered(rows, m, d, alpha, mean)
             }
         } else {
             state.forEachHeldVector(items: x) { r, e in

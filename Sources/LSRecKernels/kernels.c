@@ -26,15 +26,19 @@ static float tree8(const float l[8]) {
     return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
 }
 
-static float score_rows_portable(const float *x, size_t ld, size_t rows, size_t d, const float *u,
-                                 const float *bias, float *out) {
+/* Row i of the matrix: x + i * ld, or ptrs[i] when the rows are gathered by pointer. */
+#define LSK_ROW(i) (ptrs ? ptrs[i] : x + (i) * ld)
+
+static float score_rows_portable(const float *x, size_t ld, const float *const *ptrs, size_t rows, size_t d,
+                                 const float *u, const float *bias, float *out) {
     float best = -INFINITY;
     for (size_t i = 0; i < rows; i++) {
         float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        const float *r = LSK_ROW(i);
         for (size_t c = 0; c < d; c += 8) {
             size_t n = d - c < 8 ? d - c : 8;
             for (size_t l = 0; l < n; l++) {
-                lane[l] += x[i * ld + c + l] * u[c + l];
+                lane[l] += r[c + l] * u[c + l];
             }
         }
         float s = tree8(lane);
@@ -66,8 +70,8 @@ LSK_TARGET static inline __m256 hsum8x8(const __m256 a[8]) {
     return _mm256_add_ps(_mm256_permute2f128_ps(c0, c1, 0x20), _mm256_permute2f128_ps(c0, c1, 0x31));
 }
 
-LSK_TARGET static float score_rows_avx2(const float *x, size_t ld, size_t rows, size_t d, const float *u,
-                                        const float *bias, float *out) {
+LSK_TARGET static float score_rows_avx2(const float *x, size_t ld, const float *const *ptrs, size_t rows, size_t d,
+                                        const float *u, const float *bias, float *out) {
     static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     size_t body = d - d % 8, rem = d % 8, i = 0;
     /* The last d % 8 columns: masked loads read nothing past a row's end (or the matrix's). */
@@ -77,22 +81,23 @@ LSK_TARGET static float score_rows_avx2(const float *x, size_t ld, size_t rows, 
     __m256 best8 = _mm256_set1_ps(-INFINITY);
     float best = -INFINITY;
     for (; i + 8 <= rows; i += 8) {
-        const float *r = x + i * ld;
+        const float *r[8];
+        for (int j = 0; j < 8; j++) r[j] = LSK_ROW(i + j);
         __m256 a[8];
         for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
         for (size_t c = 0; c < body; c += 8) {
             __m256 uc = _mm256_loadu_ps(u + c);  /* one load of u serves eight rows */
-            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r + j * ld + c), uc, a[j]);
+            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r[j] + c), uc, a[j]);
         }
         if (rem)
-            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_maskload_ps(r + j * ld + body, mask), utail, a[j]);
+            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_maskload_ps(r[j] + body, mask), utail, a[j]);
         __m256 s = hsum8x8(a);
         if (bias) s = _mm256_add_ps(s, _mm256_loadu_ps(bias + i));
         _mm256_storeu_ps(out + i, s);
         best8 = _mm256_max_ps(s, best8);
     }
     for (; i < rows; i++) {
-        const float *r = x + i * ld;
+        const float *r = LSK_ROW(i);
         __m256 a = _mm256_setzero_ps();
         for (size_t c = 0; c < body; c += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(r + c), _mm256_loadu_ps(u + c), a);
         if (rem) a = _mm256_fmadd_ps(_mm256_maskload_ps(r + body, mask), utail, a);
@@ -106,6 +111,36 @@ LSK_TARGET static float score_rows_avx2(const float *x, size_t ld, size_t rows, 
     for (int j = 0; j < 8; j++)
         if (lanes[j] > best) best = lanes[j];
     return best;
+}
+/* out[c] += Σ_r w[r] rows[r][c], 32 columns (four registers) at a time, rows in order. */
+LSK_TARGET static void sum_gathered_avx2(const float *const *rows, size_t m, size_t d, const float *w, float *out) {
+    size_t c = 0;
+    for (; c + 32 <= d; c += 32) {
+        __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
+        __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
+        for (size_t r = 0; r < m; r++) {
+            __m256 wr = _mm256_broadcast_ss(w + r);
+            const float *p = rows[r] + c;
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p), wr, a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 8), wr, a1);
+            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 16), wr, a2);
+            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 24), wr, a3);
+        }
+        _mm256_storeu_ps(out + c, a0);
+        _mm256_storeu_ps(out + c + 8, a1);
+        _mm256_storeu_ps(out + c + 16, a2);
+        _mm256_storeu_ps(out + c + 24, a3);
+    }
+    for (; c + 8 <= d; c += 8) {
+        __m256 a = _mm256_loadu_ps(out + c);
+        for (size_t r = 0; r < m; r++) a = _mm256_fmadd_ps(_mm256_loadu_ps(rows[r] + c), _mm256_broadcast_ss(w + r), a);
+        _mm256_storeu_ps(out + c, a);
+    }
+    for (; c < d; c++) {
+        float a = out[c];
+        for (size_t r = 0; r < m; r++) a += w[r] * rows[r][c];
+        out[c] = a;
+    }
 }
 #endif
 
@@ -261,9 +296,29 @@ float lsk_screen_rows(const uint16_t *xh, size_t rows, size_t d, const float *u,
 float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float *x, const float *add, float *y) {
     if (rows == 0) return -INFINITY;
 #ifdef LSK_X86
-    if (cols > 0 && lsk_vector_path()) return score_rows_avx2(a, lda, rows, cols, x, add, y);
+    if (cols > 0 && lsk_vector_path()) return score_rows_avx2(a, lda, NULL, rows, cols, x, add, y);
 #endif
-    return score_rows_portable(a, lda, rows, cols, x, add, y);  /* cols = 0: every dot product is 0 */
+    return score_rows_portable(a, lda, NULL, rows, cols, x, add, y);  /* cols = 0: every dot product is 0 */
+}
+
+float lsk_score_gathered(const float *const *rows, size_t m, size_t d, const float *u, float *out) {
+    if (m == 0) return -INFINITY;
+#ifdef LSK_X86
+    if (d > 0 && lsk_vector_path()) return score_rows_avx2(NULL, 0, rows, m, d, u, NULL, out);
+#endif
+    return score_rows_portable(NULL, 0, rows, m, d, u, NULL, out);
+}
+
+void lsk_sum_gathered(const float *const *rows, size_t m, size_t d, const float *w, float *out) {
+    for (size_t c = 0; c < d; c++) out[c] = 0;
+#ifdef LSK_X86
+    if (lsk_vector_path()) {
+        sum_gathered_avx2(rows, m, d, w, out);
+        return;
+    }
+#endif
+    for (size_t r = 0; r < m; r++)
+        for (size_t c = 0; c < d; c++) out[c] += w[r] * rows[r][c];
 }
 
 float lsk_score_rows(const float *x, size_t rows, size_t d, const float *u, const float *bias, float *out) {

@@ -97,7 +97,7 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(try model.topKBatch([], now: .lastEvent, k: 5).count, 0)
     }
 
-    /// The gathered-keys attention (two sgemvs) and the row-at-a-time loop agree.
+    /// The gathered-rows attention (the row-pointer kernels) and the row-at-a-time loop agree.
     func testGatheredAttentionEqualsRowLoop() throws {
         let model = try Model(bytes: TestModel.bytes())
         let s = try state(model, events: 33, seed: 9)

@@ -71,6 +71,36 @@ final class ScreenTests: XCTestCase {
         }
     }
 
+    /// The row-pointer kernels of the attention: scores bit-identical to lsk_score_rows on the
+    /// same rows laid out contiguously, weighted sums within a float32 bound of float64.
+    func testGatheredRowKernels() {
+        for portable in [false, true] {
+            lsk_force_portable(portable ? 1 : 0)
+            for d in [1, 7, 8, 16, 33, 64, 70] {
+                for m in [1, 5, 8, 9, 23, 200] {
+                    let pool = randomFloats(50 * d, seed: UInt64(d * 7 + m))
+                    let picks = (0..<m).map { ($0 * 17 + 3) % 50 }
+                    let contiguous = picks.flatMap { pool[$0 * d ..< ($0 + 1) * d] }
+                    let u = randomFloats(d, seed: 99), w = randomFloats(m, seed: 5)
+                    var want = [Float](repeating: 0, count: m), got = want, sum = [Float](repeating: 0, count: d)
+                    let wantBest = lsk_score_rows(contiguous, m, d, u, nil, &want)
+                    pool.withUnsafeBufferPointer { p in
+                        let rows: [UnsafePointer<Float>?] = picks.map { p.baseAddress! + $0 * d }
+                        XCTAssertEqual(lsk_score_gathered(rows, m, d, u, &got), wantBest)
+                        lsk_sum_gathered(rows, m, d, w, &sum)
+                    }
+                    XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern), "portable \(portable) d \(d) m \(m)")
+                    for c in 0..<d {
+                        var exact = 0.0, magnitude = 0.0
+                        for r in 0..<m { let v = Double(w[r]) * Double(pool[picks[r] * d + c]); exact += v; magnitude += abs(v) }
+                        XCTAssertLessThanOrEqual(abs(Double(sum[c]) - exact), Double(m + 2) * 0x1p-23 * magnitude + 1e-30,
+                                                 "portable \(portable) d \(d) m \(m) column \(c)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Screened and exact top-K of the same weights for many users, k and exclusions.
     func assertSameRankings(embedding: [Float]?, bias: [Float]? = nil, shape: TestModel.Shape,
                             users: Int = 12, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -24,6 +24,14 @@ float lsk_score_rows(const float *x, size_t rows, size_t d, const float *u, cons
  * return value as lsk_score_rows; lsk_score_rows(x, rows, d, ...) is lsk_gemv(x, d, rows, d, ...). */
 float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float *x, const float *add, float *y);
 
+/* out[i] = rows[i][0 .. d) · u for i < m: lsk_score_rows on rows gathered by pointer (the
+ * attention over a user's held events reads their item vectors where they are, without copying
+ * them into a block). Same summation order and bits as lsk_score_rows; returns the maximum. */
+float lsk_score_gathered(const float *const *rows, size_t m, size_t d, const float *u, float *out);
+
+/* out[c] = Σ_r w[r] · rows[r][c] for c < d (the attention's weighted mean), rows summed in order. */
+void lsk_sum_gathered(const float *const *rows, size_t m, size_t d, const float *w, float *out);
+
 /* Approximate scores from a binary16 copy of an item matrix in the screening layout: rows in
  * blocks of eight, block b holding, column after column, the eight rows' values (row i, column c
  * at (i / 8) * 8 * d + c * 8 + i % 8), the last block padded with zero rows. xh is the start of a
