@@ -210,12 +210,13 @@ class PyEngines:
         # The same weights loaded with LSREC_MODEL_SCREEN_ITEMS (binary16 screen for top-K), its
         # own states fed the same warm-up: the screened requests run interleaved with the rest.
         self.screened = lsrec.Model.load(model._path, screen_items=True) if model._path else None
-        self.screened_states = []
+        self.screened_states, self.raw_screened_states = [], []
         if self.screened is not None:
-            for u in range(users):
-                s = self.screened.new_state()
-                s.update_many([self.ids[i] for i, _ in warm[u]], [t for _, t in warm[u]])
-                self.screened_states.append(s)
+            for states in (self.screened_states, self.raw_screened_states):
+                for u in range(users):
+                    s = self.screened.new_state()
+                    s.update_many([self.ids[i] for i, _ in warm[u]], [t for _, t in warm[u]])
+                    states.append(s)
         self.raw_states = [model.new_state() for _ in range(users)]  # for the raw-ctypes loop
         for u in range(users):
             self.raw_states[u].update_many([self.ids[i] for i, _ in warm[u]], [t for _, t in warm[u]])
@@ -248,7 +249,7 @@ class PyEngines:
         lib = _native.lib()
         upd, topk = lib.lsrec_state_update, lib.lsrec_topk
         mh = (self.screened if screened else self.model)._h()
-        handles = [s._h() for s in (self.screened_states if screened else self.raw_states)]
+        handles = [s._h() for s in (self.raw_screened_states if screened else self.raw_states)]
         ids, n = self.ids, self.n
         out_ids = np.empty(K, np.int64)
         out_sc = np.empty(K, np.float32)
@@ -558,6 +559,16 @@ def scale_rows(tbl: Table, N: int, a: argparse.Namespace, sg: float, rd: float, 
     except subprocess.CalledProcessError as e:
         tbl.add(f"scale N={N}: failed", f"engine exit {e.returncode}", None, None, None, None, (e.stderr or "")[-200:])
         return
+    # The same catalogue loaded with the binary16 screen (LSREC_MODEL_SCREEN_ITEMS): one user's
+    # top-10 reads half the bytes; same results (checksum), checked here too.
+    cs = None
+    try:
+        os.environ["LSREC_BENCH_SCREEN"] = "1"
+        cs = run_kv([os.path.join(BIN, "engine"), path, str(R), "5", "1", "1"])
+    except subprocess.CalledProcessError as e:
+        tbl.add(f"scale N={N}: screened run failed", f"engine exit {e.returncode}", None, None, None, None, (e.stderr or "")[-200:])
+    finally:
+        del os.environ["LSREC_BENCH_SCREEN"]
     cnt = counts(d, L, N, t)
     # numpy single-user top-10 at this scale (item matrix from the file, f32)
     f = read(path, mapped=True)
@@ -598,6 +609,13 @@ def scale_rows(tbl: Table, N: int, a: argparse.Namespace, sg: float, rd: float, 
     tbl.add(f"scale N={N:,}: top-10, one user", us(topk, 0), None, us(ort_us, 0), us(np_us, 0), us(top_floor, 0),
             f"{topk / top_floor:.2f}× the bandwidth floor (target ≤ 1.5×); numpy / C = {np_us / topk:.2f}×"
             + (f"; ORT / C = {ort_us / topk:.2f}×" if ort_us else ""))
+    if cs is not None:
+        ts = float(cs["topk_us"])
+        half_floor = N * d * 2 / (rd * 1e3)  # reading the binary16 copy once from DRAM, µs
+        tbl.add(f"scale N={N:,}: top-10, one user, screened model", us(ts, 0), None, us(ort_us, 0), None, us(half_floor, 0),
+                f"plain / screened = {topk / ts:.2f}×; {ts / top_floor:.2f}× the f32 bandwidth floor, "
+                f"{ts / half_floor:.2f}× the binary16 one; screen active: {cs.get('screens_items') == '1'}; "
+                f"RSS growth after load {(int(cs['rss_after_load_kb']) - int(cs['rss_before_load_kb'])) * 1024 / 1e9:.2f} GB")
     tbl.add(f"scale N={N:,}: top-10 batch of {users} (per user)", us(bat, 0), None, None, None, us(bat_floor, 0),
             f"{cnt.score_flops / (bat * 1e-6) / 1e9:.1f} GFLOP/s = {cnt.score_flops / (bat * 1e-6) / 1e9 / sg:.0%} of sgemm peak "
             f"(target ≥ 60%; batch-shape sgemm alone {sg_b:.1f})")

@@ -14,7 +14,8 @@
  *   batch_user_us    lsrec_topk_batch over all USERS at once, per user (BATCHES calls per run)
  * and memory: rss_before_load_kb, rss_after_load_kb, peak_rss_load_kb (VmHWM right after the load), file_bytes, load_s, state_blob_bytes
  * (after 300 events), state_mem_bytes (RSS growth per state over 4000 restored full states),
- * plus checksum=... (a digest of the top-1 ids of the last run).
+ * plus checksum=... (a digest of every top-10 id and score bit of the last run) and screens_items.
+ * LSREC_BENCH_SCREEN=1 in the environment loads the model with LSREC_MODEL_SCREEN_ITEMS.
  */
 #define _POSIX_C_SOURCE 199309L
 #include <lsrec.h>
@@ -124,7 +125,12 @@ int main(int argc, char **argv) {
             lsrec_state *s = st[i % users];
             CHECK(lsrec_state_update(m, s, ids[item_at(n, r, i)], time_at(r, i, requests)));
             CHECK(lsrec_topk(m, s, LSREC_NOW_LAST_EVENT, K, 0, NULL, 0, out_ids, out_sc, NULL));
-            digest = (digest ^ (uint64_t)out_ids[0]) * 1099511628211ull;
+            for (int j = 0; j < K; j++) {  /* every id and score bit: screened runs must match */
+                uint32_t bits;
+                memcpy(&bits, &out_sc[j], sizeof bits);
+                digest = (digest ^ (uint64_t)out_ids[j]) * 1099511628211ull;
+                digest = (digest ^ bits) * 1099511628211ull;
+            }
         }
         if (r > 0) runs[r - 1] = (now_s() - a) / requests * 1e6;
     }

@@ -113,28 +113,41 @@ extension Model {
         for j in 0..<d { norm2 += Double(u[j]) * Double(u[j]) }
         guard norm2.isFinite else { return nil }
         let twoSlack = 2 * screen.slack(userNorm: norm2.squareRoot())
-        var approximate = TopKHeap(k: k, capacityHint: nItems)
-        var candidates: [ScoredItem] = []
-        candidates.reserveCapacity(min(nItems, 4 * k + 64))
-        var cutoff = -Float.infinity
-        let rows = ItemScreen.blockRows(dim: d)
-        var result = TopKHeap(k: k, capacityHint: nItems)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: rows + 1) { buffer in
+        let rows = ItemScreen.blockRows(dim: d), n = nItems
+        // Everything mutable lives inside the closure: captured variables would cost a dynamic
+        // exclusivity check on every access in this loop.
+        let result = withUnsafeTemporaryAllocation(of: Float.self, capacity: rows + 1) { buffer -> TopKHeap in
             let block = buffer.baseAddress!, one = block + rows
+            var approximate = TopKHeap(k: k, capacityHint: n)
+            var candidates: [ScoredItem] = []
+            candidates.reserveCapacity(min(n, 4 * k + 64))
+            var cutoff = -Float.infinity
             itemBias.withUnsafeBufferPointer { bias in
                 let b = bias.baseAddress!
                 var first = 0
-                while first < nItems {
-                    let count = min(rows, nItems - first)
+                while first < n {
+                    let count = min(rows, n - first)
                     let best = lsk_screen_rows(screen.halves + first * d, count, d, u, b + first, block)
                     if best >= cutoff {
-                        for i in 0..<count where block[i] >= cutoff {
-                            let item = first + i
-                            if let excluded, excluded.contains(item) { continue }
-                            candidates.append(ScoredItem(index: item, score: block[i]))
-                            approximate.offer(item, block[i])
-                            if approximate.isFull {
-                                cutoff = ItemScreen.cutoff(approximate.threshold, slack: twoSlack)
+                        var i = 0
+                        while i < count {
+                            let end = min(i + 8, count)
+                            // A group with nothing at or above the cutoff costs one test
+                            // (v ≥ cutoff ⇔ v > cutoff.nextDown; anyAbove may say yes falsely, never no).
+                            if end - i == 8 && !anyAbove(load8(block + i), cutoff.nextDown) {
+                                i = end
+                                continue
+                            }
+                            while i < end {
+                                let a = block[i], item = first + i
+                                i += 1
+                                guard a >= cutoff else { continue }
+                                if let excluded, excluded.contains(item) { continue }
+                                candidates.append(ScoredItem(index: item, score: a))
+                                approximate.offer(item, a)
+                                if approximate.isFull {
+                                    cutoff = ItemScreen.cutoff(approximate.threshold, slack: twoSlack)
+                                }
                             }
                         }
                         // Ties everywhere (say, identical items) could list the whole catalogue:
@@ -146,15 +159,17 @@ extension Model {
                     first += count
                 }
             }
+            var exact = TopKHeap(k: k, capacityHint: n)
             items.withUnsafeBufferPointer { x in
                 itemBias.withUnsafeBufferPointer { bias in
                     for c in candidates where c.score >= cutoff {
                         // The exact score, bit for bit what the unscreened path computes.
                         let s = lsk_score_rows(x.baseAddress! + c.index * d, 1, d, u, bias.baseAddress! + c.index, one)
-                        result.offer(c.index, s)
+                        exact.offer(c.index, s)
                     }
                 }
             }
+            return exact
         }
         return result.sorted()
     }

@@ -70,8 +70,12 @@ LSK_TARGET static inline __m256 hsum8x8(const __m256 a[8]) {
     return _mm256_add_ps(_mm256_permute2f128_ps(c0, c1, 0x20), _mm256_permute2f128_ps(c0, c1, 0x31));
 }
 
-LSK_TARGET static float score_rows_avx2(const float *x, size_t ld, const float *const *ptrs, size_t rows, size_t d,
-                                        const float *u, const float *bias, float *out) {
+/* One body for strided rows (ptrs NULL) and rows by pointer; always inlined into the two
+ * wrappers below with `ptrs` a compile-time NULL or not, so the strided loop (the item matrix's)
+ * keeps its base + j * ld addressing instead of reading eight row pointers back from memory. */
+LSK_TARGET static inline __attribute__((always_inline)) float
+score_rows_avx2_body(const float *x, size_t ld, const float *const *ptrs, size_t rows, size_t d, const float *u,
+                     const float *bias, float *out) {
     static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     size_t body = d - d % 8, rem = d % 8, i = 0;
     /* The last d % 8 columns: masked loads read nothing past a row's end (or the matrix's). */
@@ -81,16 +85,26 @@ LSK_TARGET static float score_rows_avx2(const float *x, size_t ld, const float *
     __m256 best8 = _mm256_set1_ps(-INFINITY);
     float best = -INFINITY;
     for (; i + 8 <= rows; i += 8) {
-        const float *r[8];
-        for (int j = 0; j < 8; j++) r[j] = LSK_ROW(i + j);
         __m256 a[8];
         for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
-        for (size_t c = 0; c < body; c += 8) {
-            __m256 uc = _mm256_loadu_ps(u + c);  /* one load of u serves eight rows */
-            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r[j] + c), uc, a[j]);
+        if (ptrs) {
+            const float *r[8];
+            for (int j = 0; j < 8; j++) r[j] = ptrs[i + j];
+            for (size_t c = 0; c < body; c += 8) {
+                __m256 uc = _mm256_loadu_ps(u + c);  /* one load of u serves eight rows */
+                for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r[j] + c), uc, a[j]);
+            }
+            if (rem)
+                for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_maskload_ps(r[j] + body, mask), utail, a[j]);
+        } else {
+            const float *r = x + i * ld;
+            for (size_t c = 0; c < body; c += 8) {
+                __m256 uc = _mm256_loadu_ps(u + c);
+                for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r + j * ld + c), uc, a[j]);
+            }
+            if (rem)
+                for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_maskload_ps(r + j * ld + body, mask), utail, a[j]);
         }
-        if (rem)
-            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_maskload_ps(r[j] + body, mask), utail, a[j]);
         __m256 s = hsum8x8(a);
         if (bias) s = _mm256_add_ps(s, _mm256_loadu_ps(bias + i));
         _mm256_storeu_ps(out + i, s);
@@ -112,6 +126,16 @@ LSK_TARGET static float score_rows_avx2(const float *x, size_t ld, const float *
         if (lanes[j] > best) best = lanes[j];
     return best;
 }
+LSK_TARGET static float score_rows_avx2(const float *x, size_t ld, size_t rows, size_t d, const float *u,
+                                        const float *bias, float *out) {
+    return score_rows_avx2_body(x, ld, NULL, rows, d, u, bias, out);
+}
+
+LSK_TARGET static float score_rows_avx2_gathered(const float *const *ptrs, size_t rows, size_t d, const float *u,
+                                                 float *out) {
+    return score_rows_avx2_body(NULL, 0, ptrs, rows, d, u, NULL, out);
+}
+
 /* out[c] += Σ_r w[r] rows[r][c], 32 columns (four registers) at a time, rows in order. */
 LSK_TARGET static void sum_gathered_avx2(const float *const *rows, size_t m, size_t d, const float *w, float *out) {
     size_t c = 0;
@@ -296,7 +320,7 @@ float lsk_screen_rows(const uint16_t *xh, size_t rows, size_t d, const float *u,
 float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float *x, const float *add, float *y) {
     if (rows == 0) return -INFINITY;
 #ifdef LSK_X86
-    if (cols > 0 && lsk_vector_path()) return score_rows_avx2(a, lda, NULL, rows, cols, x, add, y);
+    if (cols > 0 && lsk_vector_path()) return score_rows_avx2(a, lda, rows, cols, x, add, y);
 #endif
     return score_rows_portable(a, lda, NULL, rows, cols, x, add, y);  /* cols = 0: every dot product is 0 */
 }
@@ -304,7 +328,7 @@ float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float
 float lsk_score_gathered(const float *const *rows, size_t m, size_t d, const float *u, float *out) {
     if (m == 0) return -INFINITY;
 #ifdef LSK_X86
-    if (d > 0 && lsk_vector_path()) return score_rows_avx2(NULL, 0, rows, m, d, u, NULL, out);
+    if (d > 0 && lsk_vector_path()) return score_rows_avx2_gathered(rows, m, d, u, out);
 #endif
     return score_rows_portable(NULL, 0, rows, m, d, u, NULL, out);
 }
