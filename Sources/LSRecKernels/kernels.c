@@ -222,8 +222,13 @@ LSK_TARGET_H static float screen_rows_avx2(const uint16_t *xh, size_t rows, size
     for (; b + 4 <= full; b += 4) {
         const uint16_t *p = xh + b * 8 * d;
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        /* Prefetch the group after next (its 32 * d halves: two 64-byte lines per two columns): from DRAM
+         * the four interleaved blocks alone did not keep enough loads in flight. */
+        const char *ahead = (const char *)(p + 64 * d);
         size_t c = 0;
         for (; c + 2 <= d; c += 2) {
+            _mm_prefetch(ahead + c * 64, _MM_HINT_T0);
+            _mm_prefetch(ahead + c * 64 + 64, _MM_HINT_T0);
             __m256 u0 = _mm256_broadcast_ss(u + c), u1 = _mm256_broadcast_ss(u + c + 1);
             a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
             a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
