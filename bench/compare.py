@@ -467,7 +467,7 @@ def main() -> None:
         r_s_raw = pair_ratio(runs, "request ORT", "request raw screened")
         tbl.add("  same, model loaded with LSREC_MODEL_SCREEN_ITEMS (binary16 screen; identical results)",
                 us(c_req_s), us(med["request screened"]), us(med.get("request ORT")), None, cell(fl_req),
-                (f"ORT / ctypes = {r_s:.2f}× (target ≥ 3×), raw ctypes {us(med['request raw screened'])} µs, "
+                (f"ORT / ctypes = {r_s:.2f}× (target ≥ 3×), raw ctypes {us(med['request raw screened'])}, "
                  f"ORT / raw = {r_s_raw:.2f}×; " if r_s else "")
                 + f"plain / screened (ctypes) = {pair_ratio(runs, 'request lsrec', 'request screened'):.2f}×; "
                 + f"{frac(fl_req, c_req_s)}; screen active: {c_scr[0].get('screens_items') == '1'}")
