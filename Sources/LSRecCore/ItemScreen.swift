@@ -117,37 +117,27 @@ extension Model {
         // Everything mutable lives inside the closure: captured variables would cost a dynamic
         // exclusivity check on every access in this loop.
         let result = withUnsafeTemporaryAllocation(of: Float.self, capacity: rows + 1) { buffer -> TopKHeap in
-            let block = buffer.baseAddress!, one = block + rows
-            var approximate = TopKHeap(k: k, capacityHint: n)
-            var candidates: [ScoredItem] = []
-            candidates.reserveCapacity(min(n, 4 * k + 64))
-            var cutoff = -Float.infinity
-            itemBias.withUnsafeBufferPointer { bias in
-                let b = bias.baseAddress!
-                var first = 0
-                while first < n {
-                    let count = min(rows, n - first)
-                    let best = lsk_screen_rows(screen.halves + first * d, count, d, u, b + first, block)
-                    if best >= cutoff {
-                        var i = 0
-                        while i < count {
-                            let end = min(i + 8, count)
-                            // A group with nothing at or above the cutoff costs one test
-                            // (v ≥ cutoff ⇔ v > cutoff.nextDown; anyAbove may say yes falsely, never no).
-                            if end - i == 8 && !anyAbove(load8(block + i), cutoff.nextDown) {
-                                i = end
-                                continue
-                            }
-                            while i < end {
-                                let a = block[i], item = first + i
-                                i += 1
-                                guard a >= cutoff else { continue }
-                                if let excluded, excluded.contains(item) { continue }
-                                candidates.append(ScoredItem(index: item, score: a))
-                                approximate.offer(item, a)
-                                if approximate.isFull {
-                                    cutoff = ItemScreen.cutoff(approximate.threshold, slack: twoSlack)
-                                }
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: rows) { found in
+                let scores = buffer.baseAddress!, one = scores + rows, at = found.baseAddress!
+                var approximate = TopKHeap(k: k, capacityHint: n)
+                var candidates: [ScoredItem] = []
+                candidates.reserveCapacity(min(n, 4 * k + 64))
+                var cutoff = -Float.infinity
+                itemBias.withUnsafeBufferPointer { bias in
+                    let b = bias.baseAddress!
+                    var first = 0
+                    while first < n {
+                        let count = min(rows, n - first)
+                        // The kernel hands back only the rows at or above the cutoff (usually none).
+                        let m = lsk_screen_above(screen.halves + first * d, count, d, u, b + first, cutoff, at, scores)
+                        for j in 0..<m {
+                            let a = scores[j], item = first + Int(at[j])
+                            guard a >= cutoff else { continue }  // the cutoff rises within a block
+                            if let excluded, excluded.contains(item) { continue }
+                            candidates.append(ScoredItem(index: item, score: a))
+                            approximate.offer(item, a)
+                            if approximate.isFull {
+                                cutoff = ItemScreen.cutoff(approximate.threshold, slack: twoSlack)
                             }
                         }
                         // Ties everywhere (say, identical items) could list the whole catalogue:
@@ -155,21 +145,21 @@ extension Model {
                         if candidates.count > 16 * k + 4096 {
                             candidates.removeAll { $0.score < cutoff }
                         }
-                    }
-                    first += count
-                }
-            }
-            var exact = TopKHeap(k: k, capacityHint: n)
-            items.withUnsafeBufferPointer { x in
-                itemBias.withUnsafeBufferPointer { bias in
-                    for c in candidates where c.score >= cutoff {
-                        // The exact score, bit for bit what the unscreened path computes.
-                        let s = lsk_score_rows(x.baseAddress! + c.index * d, 1, d, u, bias.baseAddress! + c.index, one)
-                        exact.offer(c.index, s)
+                        first += count
                     }
                 }
+                var exact = TopKHeap(k: k, capacityHint: n)
+                items.withUnsafeBufferPointer { x in
+                    itemBias.withUnsafeBufferPointer { bias in
+                        for c in candidates where c.score >= cutoff {
+                            // The exact score, bit for bit what the unscreened path computes.
+                            let s = lsk_score_rows(x.baseAddress! + c.index * d, 1, d, u, bias.baseAddress! + c.index, one)
+                            exact.offer(c.index, s)
+                        }
+                    }
+                }
+                return exact
             }
-            return exact
         }
         return result.sorted()
     }

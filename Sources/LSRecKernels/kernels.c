@@ -183,13 +183,19 @@ static float half_to_float(uint16_t h) {
     return f;
 }
 
+/* Row i of the screening layout times u, in column order. */
+static float screen_row_portable(const uint16_t *xh, size_t i, size_t d, const float *u) {
+    const uint16_t *blk = xh + (i / 8) * 8 * d + i % 8;
+    float s = 0;
+    for (size_t c = 0; c < d; c++) s += half_to_float(blk[c * 8]) * u[c];
+    return s;
+}
+
 static float screen_rows_portable(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias,
                                   float *out) {
     float best = -INFINITY;
     for (size_t i = 0; i < rows; i++) {
-        const uint16_t *blk = xh + (i / 8) * 8 * d + i % 8;
-        float s = 0;
-        for (size_t c = 0; c < d; c++) s += half_to_float(blk[c * 8]) * u[c];
+        float s = screen_row_portable(xh, i, d, u);
         if (bias) s += bias[i];
         out[i] = s;
         if (s > best) best = s;
@@ -276,6 +282,78 @@ LSK_TARGET_H static float screen_rows_avx2(const uint16_t *xh, size_t rows, size
     }
     return best;
 }
+/* Appends (block-relative index, score) of the lanes of s that are >= cutoff (NaN never). */
+LSK_TARGET_H static inline size_t keep_above(__m256 s, __m256 cut, size_t base, uint32_t *idx, float *score, size_t n) {
+    unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(s, cut, _CMP_GE_OQ));
+    if (mask) {
+        float lanes[8];
+        _mm256_storeu_ps(lanes, s);
+        do {
+            unsigned bit = (unsigned)__builtin_ctz(mask);
+            idx[n] = (uint32_t)(base + bit);
+            score[n] = lanes[bit];
+            n++;
+            mask &= mask - 1;
+        } while (mask);
+    }
+    return n;
+}
+
+LSK_TARGET_H static size_t screen_above_avx2(const uint16_t *xh, size_t rows, size_t d, const float *u,
+                                             const float *bias, float cutoff, uint32_t *idx, float *score) {
+    size_t full = rows / 8, b = 0, n = 0;
+    __m256 cut = _mm256_set1_ps(cutoff);
+    for (; b + 4 <= full; b += 4) {
+        const uint16_t *p = xh + b * 8 * d;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        const char *ahead = (const char *)(p + 64 * d);  /* as in screen_rows_avx2 */
+        size_t c = 0;
+        for (; c + 2 <= d; c += 2) {
+            _mm_prefetch(ahead + c * 64, _MM_HINT_T0);
+            _mm_prefetch(ahead + c * 64 + 64, _MM_HINT_T0);
+            __m256 u0 = _mm256_broadcast_ss(u + c), u1 = _mm256_broadcast_ss(u + c + 1);
+            a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
+            a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
+            a2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8), u0, a2);
+            a3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8), u0, a3);
+            c0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8 + 8), u1, c0);
+            c1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8 + 8), u1, c1);
+            c2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8 + 8), u1, c2);
+            c3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8 + 8), u1, c3);
+        }
+        if (c < d) {
+            __m256 u0 = _mm256_broadcast_ss(u + c);
+            a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
+            a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
+            a2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8), u0, a2);
+            a3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8), u0, a3);
+        }
+        __m256 s[4] = {_mm256_add_ps(a0, c0), _mm256_add_ps(a1, c1), _mm256_add_ps(a2, c2), _mm256_add_ps(a3, c3)};
+        for (int j = 0; j < 4; j++) {
+            if (bias) s[j] = _mm256_add_ps(s[j], _mm256_loadu_ps(bias + (b + j) * 8));
+            n = keep_above(s[j], cut, (b + j) * 8, idx, score, n);
+        }
+    }
+    for (; b < full; b++) {
+        __m256 s = screen_block(xh + b * 8 * d, d, u);
+        if (bias) s = _mm256_add_ps(s, _mm256_loadu_ps(bias + b * 8));
+        n = keep_above(s, cut, b * 8, idx, score, n);
+    }
+    size_t rest = rows - full * 8;
+    if (rest) {
+        float lanes[8];
+        _mm256_storeu_ps(lanes, screen_block(xh + full * 8 * d, d, u));
+        for (size_t j = 0; j < rest; j++) {
+            float v = lanes[j] + (bias ? bias[full * 8 + j] : 0.0f);
+            if (v >= cutoff) {
+                idx[n] = (uint32_t)(full * 8 + j);
+                score[n] = v;
+                n++;
+            }
+        }
+    }
+    return n;
+}
 #endif
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
@@ -312,6 +390,23 @@ int lsk_screen_path(void) {
 #else
     return 0;
 #endif
+}
+
+size_t lsk_screen_above(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, float cutoff,
+                        uint32_t *idx, float *score) {
+#ifdef LSK_X86
+    if (rows > 0 && d > 0 && lsk_screen_path()) return screen_above_avx2(xh, rows, d, u, bias, cutoff, idx, score);
+#endif
+    size_t n = 0;
+    for (size_t i = 0; i < rows; i++) {
+        float s = screen_row_portable(xh, i, d, u) + (bias ? bias[i] : 0.0f);
+        if (s >= cutoff) {
+            idx[n] = (uint32_t)i;
+            score[n] = s;
+            n++;
+        }
+    }
+    return n;
 }
 
 float lsk_screen_rows(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, float *out) {

@@ -52,6 +52,30 @@ final class ScreenTests: XCTestCase {
         }
     }
 
+    /// lsk_screen_above returns exactly the rows of lsk_screen_rows at or above the cutoff, with
+    /// the same score bits, in row order.
+    func testScreenAboveSelectsWhatScreenRowsScores() {
+        for portable in [false, true] {
+            lsk_force_portable(portable ? 1 : 0)
+            for d in [1, 8, 17, 64] {
+                for rows in [0, 1, 7, 8, 31, 32, 33, 128, 131] {
+                    let x = randomFloats(rows * d, seed: UInt64(d * 31 + rows)), u = randomFloats(d, seed: 4)
+                    let bias = randomFloats(rows, seed: 8)
+                    let h = interleave(x, rows: rows, d: d)
+                    var all = [Float](repeating: 0, count: rows)
+                    lsk_screen_rows(h, rows, d, u, bias, &all)
+                    for cutoff: Float in [-.infinity, -1, 0, 0.5, all.max() ?? 0, .infinity] {
+                        var idx = [UInt32](repeating: 0, count: max(rows, 1)), sc = [Float](repeating: 0, count: max(rows, 1))
+                        let n = lsk_screen_above(h, rows, d, u, bias, cutoff, &idx, &sc)
+                        let want = (0..<rows).filter { all[$0] >= cutoff }
+                        XCTAssertEqual(idx.prefix(n).map(Int.init), want, "portable \(portable) d \(d) rows \(rows) cutoff \(cutoff)")
+                        XCTAssertEqual(sc.prefix(n).map(\.bitPattern), want.map { all[$0].bitPattern })
+                    }
+                }
+            }
+        }
+    }
+
     /// lsk_gemv on the left columns of a wider matrix, and accumulating in place (add == y).
     func testGemvWithLeadingDimensionAndInPlaceAdd() {
         for portable in [false, true] {

@@ -40,6 +40,12 @@ void lsk_sum_gathered(const float *const *rows, size_t m, size_t d, const float 
  * (ItemScreen.swift) and rescore candidates exactly with lsk_score_rows. */
 float lsk_screen_rows(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, float *out);
 
+/* lsk_screen_rows for selection: instead of every score, writes the block-relative index and the
+ * approximate score of each row whose score is >= cutoff (NaN never), in row order, to idx and
+ * score (room for `rows` each); returns how many. Same scores, bit for bit, as lsk_screen_rows. */
+size_t lsk_screen_above(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, float cutoff,
+                        uint32_t *idx, float *score);
+
 /* 1 when lsk_screen_rows has its vector path here (AVX2 + FMA + F16C); 0 means the portable
  * path, slower than exact float32 scoring, so a screen is not worth building. */
 int lsk_screen_path(void);
