@@ -657,12 +657,14 @@ def train_rows(tbl: Table, a: argparse.Namespace, sg: float, n: int, d: int, L: 
     wall_eps = eps
     if a.clock == "cpu":
         eps = eps / max(share, 1e-3)
-    n_items = read(out).int("lsrec.n_items")
+    # The trained model's own sizes (the trainer's defaults, or --train-args), not the bench model's.
+    trained = read(out)
+    n_items, d, L, t = (trained.int(k) for k in ("lsrec.n_items", "lsrec.dim", "lsrec.history", "lsrec.time_dim"))
     fl = training_flops_per_target(d, L, n_items, t, 32)
     gf = eps * fl["total"] / 1e9
     label = (f"{eps:,.0f} events/CPU-s ({wall_eps:,.0f}/s wall, {share:.0%} of a core, {secs:.0f} s)" if a.clock == "cpu"
              else f"{eps:,.0f} events/s ({secs:.0f} s; {share:.0%} of a core)")
-    tbl.add(f"training: 1 epoch ML-1M, --threads 1 (N={n_items})", label, None, None, None,
+    tbl.add(f"training: 1 epoch ML-1M, --threads 1 (N={n_items}, d={d})", label, None, None, None,
             f"{sg / fl['total'] * 1e9:,.0f} events/s",
             f"{gf:.1f} GFLOP/s = {gf / sg:.0%} of sgemm peak (target ≥ 40% in the loss part); "
             f"{fl['total'] / 1e6:.2f} MFLOP/target, loss/scoring {fl['loss'] / fl['total']:.0%} of it")
