@@ -23,7 +23,10 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "For an ML-1M directory: ml-1m-full (all users; untimed ratings first, stable) instead of ml-1m-timed.")
     var full = false
     @Option(help: "Models to run, comma-separated: pop,bpr,sasrec,short,long,gate.") var models = "pop,bpr,sasrec,short,long,gate"
-    @Option(help: "Width d of the lsrec models and SASRec (its FFN too).") var dim = TrainConfig().dim
+    @Option(help: "Width d of the lsrec models (short, long, gate).") var dim = TrainConfig().dim
+    @Option(help: "Width of SASRec (its FFN too). 64 by default: at 128 with its default learning rate it did not train on ml-1m-timed (BENCHMARKS.md).")
+    var sasrecDim = SASRecConfig().dim
+    @Option(help: "Adam learning rate of SASRec.") var sasrecLr = SASRecConfig().learningRate
     @Option(help: "Maximum epochs of the lsrec models (short, long, gate).") var epochs = TrainConfig().epochs
     @Option(help: "Maximum epochs of SASRec.") var sasrecEpochs = SASRecConfig().maxEpochs
     @Option(help: "Maximum epochs of BPR-MF.") var bprEpochs = BPRMF.Config().epochs
@@ -41,6 +44,8 @@ struct CompareCommand: ParsableCommand {
         guard !chosen.isEmpty, unknown.isEmpty else {
             throw ValidationError("--models: unknown \(unknown); choose from pop,bpr,sasrec,short,long,gate")
         }
+        guard (1...4096).contains(sasrecDim) else { throw ValidationError("--sasrec-dim must be in 1...4096") }
+        guard sasrecLr.isFinite && sasrecLr > 0 else { throw ValidationError("--sasrec-lr must be a positive number") }
         func say(_ s: String) { if !quiet { print(s); fflush(stdout) } }
 
         var loaded: LoadedDataset
@@ -71,7 +76,7 @@ struct CompareCommand: ParsableCommand {
                 record("BPR-MF", start, evaluate(bpr, on: ds, split: .test, threads: threads))
             case "sasrec":
                 var c = SASRecConfig()
-                c.maxEpochs = sasrecEpochs; c.dim = dim; c.ffnDim = dim; c.seed = seed; c.threads = threads; c.validationUsers = valUsers
+                c.maxEpochs = sasrecEpochs; c.dim = sasrecDim; c.ffnDim = sasrecDim; c.learningRate = sasrecLr; c.seed = seed; c.threads = threads; c.validationUsers = valUsers
                 let m = trainSASRec(ds, config: c) { say("  sasrec " + $0) }
                 record("SASRec (2 blocks, full softmax)", start, m.evaluate(on: ds, split: .test, threads: threads))
             default:
