@@ -220,39 +220,48 @@ LSK_TARGET_H static inline __m256 screen_block(const uint16_t *p, size_t d, cons
     return _mm256_add_ps(a, b);
 }
 
+/* Four blocks (32 rows) at p: their scores without bias in s[0..3]. Eight independent
+ * multiply-add chains hide their latency. */
+LSK_TARGET_H static inline __attribute__((always_inline)) void
+screen_group4(const uint16_t *p, size_t d, const float *u, __m256 s[4]) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+    /* Prefetch the group after next (its 32 * d halves: two 64-byte lines per two columns): from DRAM
+     * the four interleaved blocks alone did not keep enough loads in flight. */
+    const char *ahead = (const char *)(p + 64 * d);
+    size_t c = 0;
+    for (; c + 2 <= d; c += 2) {
+        _mm_prefetch(ahead + c * 64, _MM_HINT_T0);
+        _mm_prefetch(ahead + c * 64 + 64, _MM_HINT_T0);
+        __m256 u0 = _mm256_broadcast_ss(u + c), u1 = _mm256_broadcast_ss(u + c + 1);
+        a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
+        a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
+        a2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8), u0, a2);
+        a3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8), u0, a3);
+        c0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8 + 8), u1, c0);
+        c1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8 + 8), u1, c1);
+        c2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8 + 8), u1, c2);
+        c3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8 + 8), u1, c3);
+    }
+    if (c < d) {
+        __m256 u0 = _mm256_broadcast_ss(u + c);
+        a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
+        a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
+        a2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8), u0, a2);
+        a3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8), u0, a3);
+    }
+    s[0] = _mm256_add_ps(a0, c0);
+    s[1] = _mm256_add_ps(a1, c1);
+    s[2] = _mm256_add_ps(a2, c2);
+    s[3] = _mm256_add_ps(a3, c3);
+}
+
 LSK_TARGET_H static float screen_rows_avx2(const uint16_t *xh, size_t rows, size_t d, const float *u,
                                            const float *bias, float *out) {
     size_t full = rows / 8, b = 0;
     __m256 best8 = _mm256_set1_ps(-INFINITY);
-    /* Four blocks at a time: eight independent multiply-add chains hide their latency. */
     for (; b + 4 <= full; b += 4) {
-        const uint16_t *p = xh + b * 8 * d;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-        /* Prefetch the group after next (its 32 * d halves: two 64-byte lines per two columns): from DRAM
-         * the four interleaved blocks alone did not keep enough loads in flight. */
-        const char *ahead = (const char *)(p + 64 * d);
-        size_t c = 0;
-        for (; c + 2 <= d; c += 2) {
-            _mm_prefetch(ahead + c * 64, _MM_HINT_T0);
-            _mm_prefetch(ahead + c * 64 + 64, _MM_HINT_T0);
-            __m256 u0 = _mm256_broadcast_ss(u + c), u1 = _mm256_broadcast_ss(u + c + 1);
-            a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
-            a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
-            a2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8), u0, a2);
-            a3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8), u0, a3);
-            c0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8 + 8), u1, c0);
-            c1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8 + 8), u1, c1);
-            c2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8 + 8), u1, c2);
-            c3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8 + 8), u1, c3);
-        }
-        if (c < d) {
-            __m256 u0 = _mm256_broadcast_ss(u + c);
-            a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
-            a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
-            a2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8), u0, a2);
-            a3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8), u0, a3);
-        }
-        __m256 s[4] = {_mm256_add_ps(a0, c0), _mm256_add_ps(a1, c1), _mm256_add_ps(a2, c2), _mm256_add_ps(a3, c3)};
+        __m256 s[4];
+        screen_group4(xh + b * 8 * d, d, u, s);
         for (int j = 0; j < 4; j++) {
             if (bias) s[j] = _mm256_add_ps(s[j], _mm256_loadu_ps(bias + (b + j) * 8));
             _mm256_storeu_ps(out + (b + j) * 8, s[j]);
@@ -304,31 +313,8 @@ LSK_TARGET_H static size_t screen_above_avx2(const uint16_t *xh, size_t rows, si
     size_t full = rows / 8, b = 0, n = 0;
     __m256 cut = _mm256_set1_ps(cutoff);
     for (; b + 4 <= full; b += 4) {
-        const uint16_t *p = xh + b * 8 * d;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-        const char *ahead = (const char *)(p + 64 * d);  /* as in screen_rows_avx2 */
-        size_t c = 0;
-        for (; c + 2 <= d; c += 2) {
-            _mm_prefetch(ahead + c * 64, _MM_HINT_T0);
-            _mm_prefetch(ahead + c * 64 + 64, _MM_HINT_T0);
-            __m256 u0 = _mm256_broadcast_ss(u + c), u1 = _mm256_broadcast_ss(u + c + 1);
-            a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
-            a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
-            a2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8), u0, a2);
-            a3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8), u0, a3);
-            c0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8 + 8), u1, c0);
-            c1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8 + 8), u1, c1);
-            c2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8 + 8), u1, c2);
-            c3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8 + 8), u1, c3);
-        }
-        if (c < d) {
-            __m256 u0 = _mm256_broadcast_ss(u + c);
-            a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
-            a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
-            a2 = _mm256_fmadd_ps(LSK_HALF8(p + 16 * d + c * 8), u0, a2);
-            a3 = _mm256_fmadd_ps(LSK_HALF8(p + 24 * d + c * 8), u0, a3);
-        }
-        __m256 s[4] = {_mm256_add_ps(a0, c0), _mm256_add_ps(a1, c1), _mm256_add_ps(a2, c2), _mm256_add_ps(a3, c3)};
+        __m256 s[4];
+        screen_group4(xh + b * 8 * d, d, u, s);
         for (int j = 0; j < 4; j++) {
             if (bias) s[j] = _mm256_add_ps(s[j], _mm256_loadu_ps(bias + (b + j) * 8));
             n = keep_above(s[j], cut, (b + j) * 8, idx, score, n);
