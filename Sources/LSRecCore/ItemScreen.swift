@@ -16,9 +16,9 @@ public struct ModelOptions: Sendable, Equatable {
 /// A binary16 copy of the item matrix and a bound on how far a score computed from it can be
 /// from the exact one. Top-K scores every item from the copy (half the bytes of float32: a
 /// request reads the matrix from cache, so bytes set the pace) and rescores exactly only the
-/// items whose approximate score comes within the bound of the heap's threshold. The result is
-/// the exact path's, ids and score bits: an item left out has an exact score no higher than the
-/// threshold, and an equal score arriving later in index order would not enter either.
+/// items whose approximate score comes within twice the bound of the k-th best approximate
+/// score (`Model.topKScreened` has the argument). The result is the exact path's, ids and
+/// score bits.
 ///
 /// Bound, for row x, its binary16 rounding x̃ = x + Δ, and user vector u (float32 sums of d
 /// terms in any order, FMA or not, have error ≤ γ_d Σ|x_j u_j| with γ_d = dε/(1 − dε), ε = 2⁻²⁴;
@@ -114,6 +114,7 @@ extension Model {
         guard norm2.isFinite else { return nil }
         let twoSlack = 2 * screen.slack(userNorm: norm2.squareRoot())
         let rows = ItemScreen.blockRows(dim: d), n = nItems
+        let kk = min(k, n)  // k may be anything up to Int.max (a C caller's size_t): bound the arithmetic
         // Everything mutable lives inside the closure: captured variables would cost a dynamic
         // exclusivity check on every access in this loop.
         let result = withUnsafeTemporaryAllocation(of: Float.self, capacity: rows + 1) { buffer -> TopKHeap in
@@ -121,7 +122,7 @@ extension Model {
                 let scores = buffer.baseAddress!, one = scores + rows, at = found.baseAddress!
                 var approximate = TopKHeap(k: k, capacityHint: n)
                 var candidates: [ScoredItem] = []
-                candidates.reserveCapacity(min(n, 4 * k + 64))
+                candidates.reserveCapacity(min(n, 4 * kk + 64))
                 var cutoff = -Float.infinity
                 itemBias.withUnsafeBufferPointer { bias in
                     let b = bias.baseAddress!
@@ -142,7 +143,7 @@ extension Model {
                         }
                         // Ties everywhere (say, identical items) could list the whole catalogue:
                         // drop what the risen cutoff already rules out.
-                        if candidates.count > 16 * k + 4096 {
+                        if candidates.count > 16 * kk + 4096 {
                             candidates.removeAll { $0.score < cutoff }
                         }
                         first += count

@@ -222,6 +222,21 @@ final class ScreenTests: XCTestCase {
         }
     }
 
+    /// k far beyond the catalogue (a C caller's size_t): no arithmetic overflow, every item, exact.
+    func testHugeKIsTheWholeRanking() throws {
+        let bytes = try TestModel.bytes()
+        let exact = try Model(bytes: bytes)
+        let screened = try Model(bytes: bytes, options: ModelOptions(screenItems: true))
+        var s = exact.newState()
+        for e in TestModel.events(count: 25) { try exact.update(&s, itemID: e.id, timestamp: e.time) }
+        for k in [Int.max, Int.max / 2, Int.max / 16] {
+            let want = try exact.topK(s, now: .lastEvent, k: k)
+            let got = try screened.topK(s, now: .lastEvent, k: k)
+            XCTAssertEqual(got.count, exact.nItems)
+            XCTAssertEqual(got, want, "k \(k)")
+        }
+    }
+
     /// A value beyond binary16's range: no screen (no bound), top-K stays exact.
     func testNoScreenWhenAValueDoesNotFitBinary16() throws {
         var shape = TestModel.Shape()
