@@ -40,8 +40,6 @@ public final class Model: @unchecked Sendable {
     /// The largest |value| in the vector of an item added to a catalogue that a user state may
     /// hold (an event on it); beyond, float32 overflow could not be ruled out. Set at load.
     public private(set) var heldVectorLimit: Float = 0
-    /// The options the model was loaded with.
-    public let options: ModelOptions
     /// The binary16 screening copy of the item matrix (ModelOptions.screenItems), when built.
     let screen: ItemScreen?
     /// True when single-user top-K goes through the binary16 screen.
@@ -61,7 +59,6 @@ public final class Model: @unchecked Sendable {
 
     /// Loads from an already parsed and verified weight file; checks it is a consistent lsrec-v1 model.
     public init(file: WeightFile, options: ModelOptions = ModelOptions()) throws {
-        self.options = options
         let arch = try file.string("general.architecture")
         guard arch == "lsrec-v1" else {
             throw LSRecError(.format, "unsupported architecture '\(arch)' (this library reads lsrec-v1)")

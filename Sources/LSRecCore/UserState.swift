@@ -117,21 +117,27 @@ public struct UserState: Sendable, Equatable {
     /// of the model's item matrix `x` ([N, d]), or the state's own copy for an added item.
     @inline(__always)
     func forEachHeldVector(items x: UnsafePointer<Float>, _ body: (Int, UnsafePointer<Float>) -> Void) {
-        let d = h.count
         added.vectors.withUnsafeBufferPointer { side in
-            forEachHeld { r, v in body(r, v >= 0 ? x + v * d : side.baseAddress! + (-1 - v) * d) }
+            forEachHeld { r, v in body(r, heldVector(v, items: x, side: side)) }
         }
+    }
+
+    /// The vector of a held slot value v: row v of the model's matrix x, or (v < 0) the state's
+    /// own copy −1 − v of an added item in `side` (the storage of `added.vectors`).
+    @inline(__always)
+    private func heldVector(_ v: Int, items x: UnsafePointer<Float>, side: UnsafeBufferPointer<Float>) -> UnsafePointer<Float> {
+        let d = h.count
+        return v >= 0 ? x + v * d : side.baseAddress! + (-1 - v) * d
     }
 
     /// Calls `body` with the item vectors of the held events, oldest first, as one array of
     /// pointers (into the model's matrix `x` or the state's copies; valid only inside `body`).
     func withHeldVectorPointers<R>(items x: UnsafePointer<Float>,
                                    _ body: (UnsafePointer<UnsafePointer<Float>?>) -> R) -> R {
-        let d = h.count
-        return added.vectors.withUnsafeBufferPointer { side in
+        added.vectors.withUnsafeBufferPointer { side in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: max(1, historyCount)) { ptrs in
                 let p = ptrs.baseAddress!
-                forEachHeld { r, v in p[r] = v >= 0 ? x + v * d : side.baseAddress! + (-1 - v) * d }
+                forEachHeld { r, v in p[r] = heldVector(v, items: x, side: side) }
                 return body(UnsafePointer(p))
             }
         }

@@ -168,7 +168,7 @@ LSK_TARGET static void sum_gathered_avx2(const float *const *rows, size_t m, siz
 }
 #endif
 
-/* ---- binary16 screening copy (lsk_screen_rows) ---------------------------------------------- */
+/* ---- binary16 screening copy (lsk_screen_above) ---------------------------------------------- */
 
 /* Exact widening of a binary16 bit pattern (subnormals, infinities and NaN included). */
 static float half_to_float(uint16_t h) {
@@ -189,18 +189,6 @@ static float screen_row_portable(const uint16_t *xh, size_t i, size_t d, const f
     float s = 0;
     for (size_t c = 0; c < d; c++) s += half_to_float(blk[c * 8]) * u[c];
     return s;
-}
-
-static float screen_rows_portable(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias,
-                                  float *out) {
-    float best = -INFINITY;
-    for (size_t i = 0; i < rows; i++) {
-        float s = screen_row_portable(xh, i, d, u);
-        if (bias) s += bias[i];
-        out[i] = s;
-        if (s > best) best = s;
-    }
-    return best;
 }
 
 #ifdef LSK_X86
@@ -255,43 +243,6 @@ screen_group4(const uint16_t *p, size_t d, const float *u, __m256 s[4]) {
     s[3] = _mm256_add_ps(a3, c3);
 }
 
-LSK_TARGET_H static float screen_rows_avx2(const uint16_t *xh, size_t rows, size_t d, const float *u,
-                                           const float *bias, float *out) {
-    size_t full = rows / 8, b = 0;
-    __m256 best8 = _mm256_set1_ps(-INFINITY);
-    for (; b + 4 <= full; b += 4) {
-        __m256 s[4];
-        screen_group4(xh + b * 8 * d, d, u, s);
-        for (int j = 0; j < 4; j++) {
-            if (bias) s[j] = _mm256_add_ps(s[j], _mm256_loadu_ps(bias + (b + j) * 8));
-            _mm256_storeu_ps(out + (b + j) * 8, s[j]);
-            best8 = _mm256_max_ps(s[j], best8);
-        }
-    }
-    for (; b < full; b++) {
-        __m256 s = screen_block(xh + b * 8 * d, d, u);
-        if (bias) s = _mm256_add_ps(s, _mm256_loadu_ps(bias + b * 8));
-        _mm256_storeu_ps(out + b * 8, s);
-        best8 = _mm256_max_ps(s, best8);
-    }
-    float lanes[8], best = -INFINITY;
-    _mm256_storeu_ps(lanes, best8);
-    for (int j = 0; j < 8; j++)
-        if (lanes[j] > best) best = lanes[j];
-    size_t rest = rows - full * 8;
-    if (rest) {
-        /* The last, partial block: its padding lanes are computed but neither stored nor biased
-         * (bias and out end at `rows`). */
-        _mm256_storeu_ps(lanes, screen_block(xh + full * 8 * d, d, u));
-        for (size_t j = 0; j < rest; j++) {
-            float v = lanes[j] + (bias ? bias[full * 8 + j] : 0.0f);
-            out[full * 8 + j] = v;
-            if (v > best) best = v;
-        }
-    }
-    return best;
-}
-/* Appends (block-relative index, score) of the lanes of s that are >= cutoff (NaN never). */
 LSK_TARGET_H static inline size_t keep_above(__m256 s, __m256 cut, size_t base, uint32_t *idx, float *score, size_t n) {
     unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(s, cut, _CMP_GE_OQ));
     if (mask) {
@@ -393,14 +344,6 @@ size_t lsk_screen_above(const uint16_t *xh, size_t rows, size_t d, const float *
         }
     }
     return n;
-}
-
-float lsk_screen_rows(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, float *out) {
-    if (rows == 0) return -INFINITY;
-#ifdef LSK_X86
-    if (d > 0 && lsk_screen_path()) return screen_rows_avx2(xh, rows, d, u, bias, out);
-#endif
-    return screen_rows_portable(xh, rows, d, u, bias, out);
 }
 
 float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float *x, const float *add, float *y) {

@@ -32,10 +32,14 @@ final class ScreenTests: XCTestCase {
                     let u = randomFloats(d, seed: UInt64(d) + 3)
                     let bias = randomFloats(rows, seed: UInt64(rows) + 11)
                     let h = interleave(x, rows: rows, d: d)
-                    var out = [Float](repeating: .nan, count: rows + 1)
+                    // cutoff -inf: every row, in order. One spare slot: nothing is written past `rows`.
+                    var out = [Float](repeating: .nan, count: rows + 1), idx = [UInt32](repeating: 7, count: rows + 1)
                     out[rows] = 4321
-                    let best = lsk_screen_rows(h, rows, d, u, bias, &out)
+                    let n = lsk_screen_above(h, rows, d, u, bias, -.infinity, &idx, &out)
+                    XCTAssertEqual(n, rows, "\(path) rows \(rows), d \(d)")
+                    XCTAssertEqual(idx.prefix(n).map(Int.init), Array(0..<rows), "\(path) rows \(rows), d \(d)")
                     XCTAssertEqual(out[rows], 4321, "\(path): wrote past the end (rows \(rows), d \(d))")
+                    XCTAssertEqual(idx[rows], 7, "\(path): wrote past the end (rows \(rows), d \(d))")
                     for i in 0..<rows {
                         var exact = Double(bias[i]), magnitude = abs(Double(bias[i]))
                         for c in 0..<d {
@@ -46,15 +50,14 @@ final class ScreenTests: XCTestCase {
                         XCTAssertLessThanOrEqual(abs(Double(out[i]) - exact), Double(d + 2) * 0x1p-23 * magnitude + 1e-30,
                                                  "\(path) row \(i) of \(rows), d \(d)")
                     }
-                    XCTAssertEqual(best, out.prefix(rows).max() ?? -.infinity, "\(path) max, rows \(rows), d \(d)")
                 }
             }
         }
     }
 
-    /// lsk_screen_above returns exactly the rows of lsk_screen_rows at or above the cutoff, with
-    /// the same score bits, in row order.
-    func testScreenAboveSelectsWhatScreenRowsScores() {
+    /// With a cutoff, lsk_screen_above returns exactly the rows whose score (with cutoff -inf) is
+    /// at or above it, with the same score bits, in row order.
+    func testScreenAboveSelectsTheRowsAtOrAboveTheCutoff() {
         for portable in [false, true] {
             lsk_force_portable(portable ? 1 : 0)
             for d in [1, 8, 17, 64] {
@@ -62,8 +65,9 @@ final class ScreenTests: XCTestCase {
                     let x = randomFloats(rows * d, seed: UInt64(d * 31 + rows)), u = randomFloats(d, seed: 4)
                     let bias = randomFloats(rows, seed: 8)
                     let h = interleave(x, rows: rows, d: d)
-                    var all = [Float](repeating: 0, count: rows)
-                    lsk_screen_rows(h, rows, d, u, bias, &all)
+                    var all = [Float](repeating: 0, count: max(rows, 1)), every = [UInt32](repeating: 0, count: max(rows, 1))
+                    XCTAssertEqual(lsk_screen_above(h, rows, d, u, bias, -.infinity, &every, &all), rows)
+                    all = Array(all.prefix(rows))
                     for cutoff: Float in [-.infinity, -1, 0, 0.5, all.max() ?? 0, .infinity] {
                         var idx = [UInt32](repeating: 0, count: max(rows, 1)), sc = [Float](repeating: 0, count: max(rows, 1))
                         let n = lsk_screen_above(h, rows, d, u, bias, cutoff, &idx, &sc)

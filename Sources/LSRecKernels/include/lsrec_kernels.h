@@ -32,21 +32,18 @@ float lsk_score_gathered(const float *const *rows, size_t m, size_t d, const flo
 /* out[c] = Σ_r w[r] · rows[r][c] for c < d (the attention's weighted mean), rows summed in order. */
 void lsk_sum_gathered(const float *const *rows, size_t m, size_t d, const float *w, float *out);
 
-/* Approximate scores from a binary16 copy of an item matrix in the screening layout: rows in
- * blocks of eight, block b holding, column after column, the eight rows' values (row i, column c
- * at (i / 8) * 8 * d + c * 8 + i % 8), the last block padded with zero rows. xh is the start of a
- * block; out[i] = x~[i] · u (+ bias[i]) for i < rows; returns the largest (NaN skipped; -inf for
- * rows = 0). The sums are float32 in an order of the kernel's choosing: callers bound the error
- * (ItemScreen.swift) and rescore candidates exactly with lsk_score_rows. */
-float lsk_screen_rows(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, float *out);
-
-/* lsk_screen_rows for selection: instead of every score, writes the block-relative index and the
- * approximate score of each row whose score is >= cutoff (NaN never), in row order, to idx and
- * score (room for `rows` each); returns how many. Same scores, bit for bit, as lsk_screen_rows. */
+/* Screening a binary16 copy of an item matrix laid out in blocks of eight rows, block b holding,
+ * column after column, the eight rows' values (row i, column c at (i / 8) * 8 * d + c * 8 + i % 8),
+ * the last block padded with zero rows. xh is the start of a block. The approximate score of row
+ * i is x~[i] · u (+ bias[i]), summed in float32 in an order of the kernel's choosing: callers bound
+ * the error (ItemScreen.swift) and rescore candidates exactly with lsk_score_rows. Writes the
+ * block-relative index and the approximate score of each of the `rows` rows whose score is
+ * >= cutoff (NaN never), in row order, to idx and score (room for `rows` each); returns how many
+ * (cutoff = -inf: every non-NaN row). */
 size_t lsk_screen_above(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, float cutoff,
                         uint32_t *idx, float *score);
 
-/* 1 when lsk_screen_rows has its vector path here (AVX2 + FMA + F16C); 0 means the portable
+/* 1 when lsk_screen_above has its vector path here (AVX2 + FMA + F16C); 0 means the portable
  * path, slower than exact float32 scoring, so a screen is not worth building. */
 int lsk_screen_path(void);
 
