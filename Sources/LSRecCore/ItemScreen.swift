@@ -81,87 +81,66 @@ final class ItemScreen: @unchecked Sendable {
 
     /// An upper bound on |exact − screened| score for a user vector of norm `userNorm`.
     func slack(userNorm: Double) -> Double { (perUnitNorm * userNorm + absolute) * 1.001 + 1e-30 }
-
-    /// The largest float not above threshold − slack: an approximate score at or below it
-    /// belongs to an item whose exact score cannot beat `threshold`.
-    @inline(__always)
-    static func cutoff(_ threshold: Float, slack: Double) -> Float {
-        let c = Double(threshold) - slack
-        var f = Float(c)
-        if Double(f) > c { f = f.nextDown }
-        return f
-    }
-
-    /// Items per block: whole blocks of eight, about 8 KB of scores (stays in L1 while selected).
-    static func blockRows(dim: Int) -> Int { max(8, 8192 / max(1, dim) / 8 * 8) }
 }
 
 extension Model {
     /// Single-user top-K through the screen (ItemScreen): nil when the user vector is not finite
     /// (the exact path then decides what a NaN or an overflow ranks as).
     ///
-    /// One pass over the binary16 copy keeps a heap of the k best *approximate* scores and a list
-    /// of candidates; then only the candidates that can still make the result are rescored
+    /// One pass over the binary16 copy (`lsk_screen_select`, in C: the whole scan and its
+    /// selection in one call) keeps a heap of the k best *approximate* scores and a list of
+    /// candidates; then only the candidates that can still make the result are rescored
     /// exactly, in index order, into the real heap. Why it is exact: the k items holding the
     /// final approximate threshold T̃ have exact scores ≥ T̃ − slack, so the exact k-th score is
     /// at least that, and any item that can rank in the top k has an approximate score
     /// ≥ T̃ − 2·slack. T̃ only rises during the pass, so every such item was listed.
     func topKScreened(_ screen: ItemScreen, userVector u: UnsafePointer<Float>, k: Int,
                       excluded: ExclusionSet?) -> [ScoredItem]? {
-        let d = dim
         var norm2 = 0.0
-        for j in 0..<d { norm2 += Double(u[j]) * Double(u[j]) }
+        for j in 0..<dim { norm2 += Double(u[j]) * Double(u[j]) }
         guard norm2.isFinite else { return nil }
         let twoSlack = 2 * screen.slack(userNorm: norm2.squareRoot())
-        let rows = ItemScreen.blockRows(dim: d), n = nItems
+        let n = nItems
         let kk = min(k, n)  // k may be anything up to Int.max (a C caller's size_t): bound the arithmetic
-        // Everything mutable lives inside the closure: captured variables would cost a dynamic
-        // exclusivity check on every access in this loop.
-        let result = withUnsafeTemporaryAllocation(of: Float.self, capacity: rows + 1) { buffer -> TopKHeap in
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: rows) { found in
-                let scores = buffer.baseAddress!, one = scores + rows, at = found.baseAddress!
-                var approximate = TopKHeap(k: k, capacityHint: n)
-                var candidates: [ScoredItem] = []
-                candidates.reserveCapacity(min(n, 4 * kk + 64))
-                var cutoff = -Float.infinity
-                itemBias.withUnsafeBufferPointer { bias in
-                    let b = bias.baseAddress!
-                    var first = 0
-                    while first < n {
-                        let count = min(rows, n - first)
-                        // The kernel hands back only the rows at or above the cutoff (usually none).
-                        let m = lsk_screen_above(screen.halves + first * d, count, d, u, b + first, cutoff, at, scores)
-                        for j in 0..<m {
-                            let a = scores[j], item = first + Int(at[j])
-                            guard a >= cutoff else { continue }  // the cutoff rises within a block
-                            if let excluded, excluded.contains(item) { continue }
-                            candidates.append(ScoredItem(index: item, score: a))
-                            approximate.offer(item, a)
-                            if approximate.isFull {
-                                cutoff = ItemScreen.cutoff(approximate.threshold, slack: twoSlack)
-                            }
-                        }
-                        // Ties everywhere (say, identical items) could list the whole catalogue:
-                        // drop what the risen cutoff already rules out.
-                        if candidates.count > 16 * kk + 4096 {
-                            candidates.removeAll { $0.score < cutoff }
-                        }
-                        first += count
+        guard kk > 0 else { return [] }
+        // About 8k rows are usually listed; ties can list more, and then a second pass has room
+        // for every row (it cannot overflow).
+        if let r = screenedPass(screen, u, k: kk, slack: twoSlack, excluded: excluded, room: min(n, 4 * kk + 256)) {
+            return r
+        }
+        return screenedPass(screen, u, k: kk, slack: twoSlack, excluded: excluded, room: n)
+    }
+
+    /// One scan of the screen listing at most `room` rows (nil if they did not fit), then the
+    /// exact scores of the listed rows that the final cutoff leaves in.
+    private func screenedPass(_ screen: ItemScreen, _ u: UnsafePointer<Float>, k: Int, slack: Double,
+                              excluded: ExclusionSet?, room: Int) -> [ScoredItem]? {
+        let d = dim, n = nItems
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: k + room + 1) { floats -> [ScoredItem]? in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: room) { rows -> [ScoredItem]? in
+                let heap = floats.baseAddress!, scores = heap + k, one = scores + room, at = rows.baseAddress!
+                var cutoff: Float = 0
+                let listed = itemBias.withUnsafeBufferPointer { bias in
+                    let select = { (slots: UnsafePointer<Int32>?, mask: Int) in
+                        lsk_screen_select(screen.halves, n, d, u, bias.baseAddress!, k, slack, slots, mask,
+                                          heap, at, scores, room, &cutoff)
                     }
+                    if let excluded, !excluded.isEmpty { return excluded.withSlots { select($0, $1) } }
+                    return select(nil, 0)
                 }
+                guard listed >= 0 else { return nil }  // SIZE_MAX: the rows did not fit in `room`
                 var exact = TopKHeap(k: k, capacityHint: n)
                 items.withUnsafeBufferPointer { x in
                     itemBias.withUnsafeBufferPointer { bias in
-                        for c in candidates where c.score >= cutoff {
+                        for j in 0..<listed where scores[j] >= cutoff {
                             // The exact score, bit for bit what the unscreened path computes.
-                            let s = lsk_score_rows(x.baseAddress! + c.index * d, 1, d, u, bias.baseAddress! + c.index, one)
-                            exact.offer(c.index, s)
+                            let i = Int(at[j])
+                            exact.offer(i, lsk_score_rows(x.baseAddress! + i * d, 1, d, u, bias.baseAddress! + i, one))
                         }
                     }
                 }
-                return exact
+                return exact.sorted()
             }
         }
-        return result.sorted()
     }
 }

@@ -93,6 +93,12 @@ struct ExclusionSet {
         isEmpty = false
     }
 
+    /// The slots (−1 = empty) and the mask, for lsk_screen_select, which probes them with the same
+    /// hash in C.
+    func withSlots<R>(_ body: (UnsafePointer<Int32>, Int) -> R) -> R {
+        slots.withUnsafeBufferPointer { body($0.baseAddress!, mask) }
+    }
+
     @inline(__always)
     func contains(_ index: Int) -> Bool {
         var s = slot(index)

@@ -168,7 +168,7 @@ LSK_TARGET static void sum_gathered_avx2(const float *const *rows, size_t m, siz
 }
 #endif
 
-/* ---- binary16 screening copy (lsk_screen_above) ---------------------------------------------- */
+/* ---- binary16 screening copy (lsk_screen_select) ---------------------------------------------- */
 
 /* Exact widening of a binary16 bit pattern (subnormals, infinities and NaN included). */
 static float half_to_float(uint16_t h) {
@@ -189,6 +189,82 @@ static float screen_row_portable(const uint16_t *xh, size_t i, size_t d, const f
     float s = 0;
     for (size_t c = 0; c < d; c++) s += half_to_float(blk[c * 8]) * u[c];
     return s;
+}
+
+/* Screened selection state (lsk_screen_select): the k best approximate scores seen so far as a
+ * min-heap of floats, the cutoff they imply, and the list of rows that passed it. */
+typedef struct {
+    float *heap;
+    size_t k, held;
+    double slack;
+    float cutoff;
+    const int32_t *excl;    /* open-addressing slots (-1 = empty), or NULL */
+    size_t excl_mask;
+    uint32_t *idx;
+    float *score;
+    size_t listed, cap;
+    int overflow;
+} screen_select_state;
+
+/* The largest float not above threshold - slack (ItemScreen.cutoff in LSRecCore: same rounding). */
+static float cutoff_below(float threshold, double slack) {
+    double c = (double)threshold - slack;
+    float f = (float)c;
+    if ((double)f > c) f = nextafterf(f, -INFINITY);
+    return f;
+}
+
+/* LSRecCore's ExclusionSet.contains, on the same slots and hash. */
+static int excluded(const screen_select_state *st, size_t row) {
+    size_t s = (size_t)(((uint64_t)row * 0x9E3779B9ull) >> 7) & st->excl_mask;
+    for (;;) {
+        int32_t v = st->excl[s];
+        if (v < 0) return 0;
+        if ((size_t)v == row) return 1;
+        s = (s + 1) & st->excl_mask;
+    }
+}
+
+/* One row whose approximate score a is at or above the cutoff when scanned. */
+static void screen_take(screen_select_state *st, size_t row, float a) {
+    if (a < st->cutoff) return;               /* the cutoff may have risen within the block */
+    if (st->excl && excluded(st, row)) return;
+    if (st->listed == st->cap) {
+        /* Ties can list many rows: drop what the risen cutoff rules out; full still = overflow. */
+        size_t m = 0;
+        for (size_t i = 0; i < st->listed; i++) {
+            if (st->score[i] >= st->cutoff) { st->idx[m] = st->idx[i]; st->score[m] = st->score[i]; m++; }
+        }
+        st->listed = m;
+        if (m == st->cap) { st->overflow = 1; return; }
+    }
+    st->idx[st->listed] = (uint32_t)row;
+    st->score[st->listed] = a;
+    st->listed++;
+    float *h = st->heap;
+    if (st->held < st->k) {                   /* sift up */
+        size_t c = st->held++;
+        while (c > 0) {
+            size_t p = (c - 1) / 2;
+            if (h[p] <= a) break;
+            h[c] = h[p];
+            c = p;
+        }
+        h[c] = a;
+        if (st->held == st->k) st->cutoff = cutoff_below(h[0], st->slack);
+    } else if (a > h[0]) {                    /* replace the root, sift down */
+        size_t p = 0, n = st->held;
+        for (;;) {
+            size_t l = 2 * p + 1;
+            if (l >= n) break;
+            size_t c = l + 1 < n && h[l + 1] < h[l] ? l + 1 : l;
+            if (h[c] >= a) break;
+            h[p] = h[c];
+            p = c;
+        }
+        h[p] = a;
+        st->cutoff = cutoff_below(h[0], st->slack);
+    }
 }
 
 #ifdef LSK_X86
@@ -243,53 +319,41 @@ screen_group4(const uint16_t *p, size_t d, const float *u, __m256 s[4]) {
     s[3] = _mm256_add_ps(a3, c3);
 }
 
-LSK_TARGET_H static inline size_t keep_above(__m256 s, __m256 cut, size_t base, uint32_t *idx, float *score, size_t n) {
-    unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(s, cut, _CMP_GE_OQ));
+LSK_TARGET_H static inline void take_block(screen_select_state *st, __m256 s, size_t base) {
+    unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(s, _mm256_set1_ps(st->cutoff), _CMP_GE_OQ));
     if (mask) {
         float lanes[8];
         _mm256_storeu_ps(lanes, s);
         do {
             unsigned bit = (unsigned)__builtin_ctz(mask);
-            idx[n] = (uint32_t)(base + bit);
-            score[n] = lanes[bit];
-            n++;
+            screen_take(st, base + bit, lanes[bit]);
             mask &= mask - 1;
         } while (mask);
     }
-    return n;
 }
 
-LSK_TARGET_H static size_t screen_above_avx2(const uint16_t *xh, size_t rows, size_t d, const float *u,
-                                             const float *bias, float cutoff, uint32_t *idx, float *score) {
-    size_t full = rows / 8, b = 0, n = 0;
-    __m256 cut = _mm256_set1_ps(cutoff);
-    for (; b + 4 <= full; b += 4) {
+LSK_TARGET_H static void screen_select_avx2(const uint16_t *xh, size_t rows, size_t d, const float *u,
+                                            const float *bias, screen_select_state *st) {
+    size_t full = rows / 8, b = 0;
+    for (; b + 4 <= full && !st->overflow; b += 4) {
         __m256 s[4];
         screen_group4(xh + b * 8 * d, d, u, s);
         for (int j = 0; j < 4; j++) {
             if (bias) s[j] = _mm256_add_ps(s[j], _mm256_loadu_ps(bias + (b + j) * 8));
-            n = keep_above(s[j], cut, (b + j) * 8, idx, score, n);
+            take_block(st, s[j], (b + j) * 8);
         }
     }
-    for (; b < full; b++) {
+    for (; b < full && !st->overflow; b++) {
         __m256 s = screen_block(xh + b * 8 * d, d, u);
         if (bias) s = _mm256_add_ps(s, _mm256_loadu_ps(bias + b * 8));
-        n = keep_above(s, cut, b * 8, idx, score, n);
+        take_block(st, s, b * 8);
     }
     size_t rest = rows - full * 8;
-    if (rest) {
+    if (rest && !st->overflow) {
         float lanes[8];
         _mm256_storeu_ps(lanes, screen_block(xh + full * 8 * d, d, u));
-        for (size_t j = 0; j < rest; j++) {
-            float v = lanes[j] + (bias ? bias[full * 8 + j] : 0.0f);
-            if (v >= cutoff) {
-                idx[n] = (uint32_t)(full * 8 + j);
-                score[n] = v;
-                n++;
-            }
-        }
+        for (size_t j = 0; j < rest; j++) screen_take(st, full * 8 + j, lanes[j] + (bias ? bias[full * 8 + j] : 0.0f));
     }
-    return n;
 }
 #endif
 
@@ -329,21 +393,22 @@ int lsk_screen_path(void) {
 #endif
 }
 
-size_t lsk_screen_above(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, float cutoff,
-                        uint32_t *idx, float *score) {
-#ifdef LSK_X86
-    if (rows > 0 && d > 0 && lsk_screen_path()) return screen_above_avx2(xh, rows, d, u, bias, cutoff, idx, score);
-#endif
-    size_t n = 0;
-    for (size_t i = 0; i < rows; i++) {
-        float s = screen_row_portable(xh, i, d, u) + (bias ? bias[i] : 0.0f);
-        if (s >= cutoff) {
-            idx[n] = (uint32_t)i;
-            score[n] = s;
-            n++;
-        }
+size_t lsk_screen_select(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, size_t k,
+                         double slack, const int32_t *excl, size_t excl_mask, float *heap, uint32_t *idx,
+                         float *score, size_t cap, float *cutoff) {
+    screen_select_state st = {heap, k, 0, slack, -INFINITY, excl, excl_mask, idx, score, 0, cap, 0};
+    if (k == 0) {                              /* nothing can be selected */
+        *cutoff = INFINITY;
+        return 0;
     }
-    return n;
+#ifdef LSK_X86
+    if (d > 0 && lsk_screen_path()) screen_select_avx2(xh, rows, d, u, bias, &st);
+    else
+#endif
+        for (size_t i = 0; i < rows && !st.overflow; i++)
+            screen_take(&st, i, screen_row_portable(xh, i, d, u) + (bias ? bias[i] : 0.0f));
+    *cutoff = st.cutoff;
+    return st.overflow ? SIZE_MAX : st.listed;
 }
 
 float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float *x, const float *add, float *y) {

@@ -22,6 +22,17 @@ final class ScreenTests: XCTestCase {
         return h
     }
 
+    /// Every row's approximate score from lsk_screen_select, in row order: k = rows and an
+    /// infinite slack keep the cutoff at −∞. `spare` extra slots after `rows` must stay untouched.
+    func allScreenScores(_ h: [UInt16], rows: Int, d: Int, u: [Float], bias: [Float]?,
+                         spare: Int = 0) -> (idx: [UInt32], scores: [Float], listed: Int) {
+        var heap = [Float](repeating: 0, count: max(rows, 1))
+        var idx = [UInt32](repeating: 7, count: rows + spare), out = [Float](repeating: 4321, count: rows + spare)
+        var cutoff: Float = 0
+        let n = lsk_screen_select(h, rows, d, u, bias, rows, .infinity, nil, 0, &heap, &idx, &out, rows, &cutoff)
+        return (idx, out, n)
+    }
+
     func testScreenKernelMatchesFloat64OnTheHalfValues() {
         for portable in [false, true] {
             lsk_force_portable(portable ? 1 : 0)
@@ -32,10 +43,8 @@ final class ScreenTests: XCTestCase {
                     let u = randomFloats(d, seed: UInt64(d) + 3)
                     let bias = randomFloats(rows, seed: UInt64(rows) + 11)
                     let h = interleave(x, rows: rows, d: d)
-                    // cutoff -inf: every row, in order. One spare slot: nothing is written past `rows`.
-                    var out = [Float](repeating: .nan, count: rows + 1), idx = [UInt32](repeating: 7, count: rows + 1)
-                    out[rows] = 4321
-                    let n = lsk_screen_above(h, rows, d, u, bias, -.infinity, &idx, &out)
+                    // One spare slot: nothing is written past `rows`.
+                    let (idx, out, n) = allScreenScores(h, rows: rows, d: d, u: u, bias: bias, spare: 1)
                     XCTAssertEqual(n, rows, "\(path) rows \(rows), d \(d)")
                     XCTAssertEqual(idx.prefix(n).map(Int.init), Array(0..<rows), "\(path) rows \(rows), d \(d)")
                     XCTAssertEqual(out[rows], 4321, "\(path): wrote past the end (rows \(rows), d \(d))")
@@ -55,25 +64,80 @@ final class ScreenTests: XCTestCase {
         }
     }
 
-    /// With a cutoff, lsk_screen_above returns exactly the rows whose score (with cutoff -inf) is
-    /// at or above it, with the same score bits, in row order.
-    func testScreenAboveSelectsTheRowsAtOrAboveTheCutoff() {
+    /// The selection lsk_screen_select documents, replayed in Swift on the kernel's own per-row
+    /// scores: the k best so far (ties count), the cutoff = largest float ≤ k-th best − slack
+    /// (rounded in Double), rows listed when at or above the cutoff in force, excluded rows
+    /// skipped, compaction when `cap` is full, nil when even that does not make room.
+    func referenceSelect(_ all: [Float], k: Int, slack: Double, excluded: Set<Int>,
+                         cap: Int) -> (listed: [Int], cutoff: Float)? {
+        func below(_ t: Float) -> Float {
+            let c = Double(t) - slack
+            var f = Float(c)
+            if Double(f) > c { f = f.nextDown }
+            return f
+        }
+        if k == 0 { return ([], .infinity) }  // nothing can be selected
+        var best: [Float] = [], cutoff = -Float.infinity, listed: [Int] = []
+        for (i, a) in all.enumerated() where a >= cutoff && !excluded.contains(i) {
+            if listed.count == cap {
+                listed.removeAll { all[$0] < cutoff }
+                if listed.count == cap { return nil }
+            }
+            listed.append(i)
+            if best.count < k {
+                best.append(a)
+                if best.count == k { cutoff = below(best.min()!) }
+            } else if a > best.min()! {
+                best[best.firstIndex(of: best.min()!)!] = a
+                cutoff = below(best.min()!)
+            }
+        }
+        return (listed, cutoff)
+    }
+
+    /// lsk_screen_select against the reference, on both paths: listed rows, their score bits and
+    /// the final cutoff agree exactly, over k, slack, exclusions and a `cap` small enough to make
+    /// it compact and to overflow (SIZE_MAX); rows with tied scores included.
+    func testScreenSelectMatchesTheReferenceSelection() {
         for portable in [false, true] {
             lsk_force_portable(portable ? 1 : 0)
             for d in [1, 8, 17, 64] {
                 for rows in [0, 1, 7, 8, 31, 32, 33, 128, 131] {
-                    let x = randomFloats(rows * d, seed: UInt64(d * 31 + rows)), u = randomFloats(d, seed: 4)
-                    let bias = randomFloats(rows, seed: 8)
+                    var x = randomFloats(rows * d, seed: UInt64(d * 31 + rows))
+                    if rows > 20 { for c in 0..<d { x[12 * d + c] = x[3 * d + c]; x[19 * d + c] = x[3 * d + c] } }
+                    let u = randomFloats(d, seed: 4)
+                    let bias = randomFloats(rows, seed: 8).map { rows > 20 ? $0 * 0.1 : $0 }
+                    var b = bias
+                    if rows > 20 { b[12] = b[3]; b[19] = b[3] }  // rows 3, 12, 19 tie exactly
                     let h = interleave(x, rows: rows, d: d)
-                    var all = [Float](repeating: 0, count: max(rows, 1)), every = [UInt32](repeating: 0, count: max(rows, 1))
-                    XCTAssertEqual(lsk_screen_above(h, rows, d, u, bias, -.infinity, &every, &all), rows)
-                    all = Array(all.prefix(rows))
-                    for cutoff: Float in [-.infinity, -1, 0, 0.5, all.max() ?? 0, .infinity] {
-                        var idx = [UInt32](repeating: 0, count: max(rows, 1)), sc = [Float](repeating: 0, count: max(rows, 1))
-                        let n = lsk_screen_above(h, rows, d, u, bias, cutoff, &idx, &sc)
-                        let want = (0..<rows).filter { all[$0] >= cutoff }
-                        XCTAssertEqual(idx.prefix(n).map(Int.init), want, "portable \(portable) d \(d) rows \(rows) cutoff \(cutoff)")
-                        XCTAssertEqual(sc.prefix(n).map(\.bitPattern), want.map { all[$0].bitPattern })
+                    let (_, all, n) = allScreenScores(h, rows: rows, d: d, u: u, bias: b)
+                    XCTAssertEqual(n, rows)
+                    let scores = Array(all.prefix(rows))
+                    for k in [0, 1, 3, 10, rows] {
+                        for slack in [0, 0.05, 1.0] {
+                            for excludedRows in [Set<Int>(), Set((0..<rows).filter { $0 % 3 == 0 })] {
+                                var set = ExclusionSet(capacity: excludedRows.count)
+                                for r in excludedRows { set.insert(r) }
+                                for cap in [rows, k + 2, 1] {
+                                    let what = "portable \(portable) d \(d) rows \(rows) k \(k) slack \(slack) excl \(excludedRows.count) cap \(cap)"
+                                    var heap = [Float](repeating: 0, count: max(k, 1))
+                                    var idx = [UInt32](repeating: 0, count: max(cap, 1)), sc = [Float](repeating: 0, count: max(cap, 1))
+                                    var cutoff: Float = 0
+                                    let got = excludedRows.isEmpty
+                                        ? lsk_screen_select(h, rows, d, u, b, k, slack, nil, 0, &heap, &idx, &sc, cap, &cutoff)
+                                        : set.withSlots { lsk_screen_select(h, rows, d, u, b, k, slack, $0, $1, &heap, &idx, &sc, cap, &cutoff) }
+                                    guard let want = referenceSelect(scores, k: k, slack: slack, excluded: excludedRows, cap: cap) else {
+                                        XCTAssertEqual(got, -1, "\(what): expected SIZE_MAX (overflow)")
+                                        continue
+                                    }
+                                    XCTAssertEqual(got, want.listed.count, what)
+                                    guard got == want.listed.count else { continue }
+                                    XCTAssertEqual(idx.prefix(got).map(Int.init), want.listed, what)
+                                    XCTAssertEqual(sc.prefix(got).map(\.bitPattern), want.listed.map { scores[$0].bitPattern }, what)
+                                    XCTAssertEqual(cutoff.bitPattern, want.cutoff.bitPattern, what)
+                                }
+                            }
+                        }
                     }
                 }
             }

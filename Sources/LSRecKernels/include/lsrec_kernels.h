@@ -32,18 +32,28 @@ float lsk_score_gathered(const float *const *rows, size_t m, size_t d, const flo
 /* out[c] = Σ_r w[r] · rows[r][c] for c < d (the attention's weighted mean), rows summed in order. */
 void lsk_sum_gathered(const float *const *rows, size_t m, size_t d, const float *w, float *out);
 
-/* Screening a binary16 copy of an item matrix laid out in blocks of eight rows, block b holding,
- * column after column, the eight rows' values (row i, column c at (i / 8) * 8 * d + c * 8 + i % 8),
- * the last block padded with zero rows. xh is the start of a block. The approximate score of row
- * i is x~[i] · u (+ bias[i]), summed in float32 in an order of the kernel's choosing: callers bound
- * the error (ItemScreen.swift) and rescore candidates exactly with lsk_score_rows. Writes the
- * block-relative index and the approximate score of each of the `rows` rows whose score is
- * >= cutoff (NaN never), in row order, to idx and score (room for `rows` each); returns how many
- * (cutoff = -inf: every non-NaN row). */
-size_t lsk_screen_above(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, float cutoff,
-                        uint32_t *idx, float *score);
+/* Screened top-k selection over a binary16 copy of an item matrix laid out in blocks of eight
+ * rows, block b holding, column after column, the eight rows' values (row i, column c at
+ * (i / 8) * 8 * d + c * 8 + i % 8), the last block padded with zero rows. The approximate score of
+ * row i is x~[i] · u (+ bias[i]), summed in float32 in an order of the kernel's choosing (the same
+ * for every row on one path): callers bound the error (ItemScreen.swift) and rescore the listed
+ * rows exactly with lsk_score_rows.
+ *
+ * Scans the `rows` rows in order, skipping those in the exclusion set (`excl`: LSRecCore
+ * ExclusionSet's open-addressing slots, -1 = empty, `excl_mask` + 1 of them; NULL = none), and
+ * keeps the k best approximate scores seen so far in `heap` (room for k). The cutoff starts at
+ * -inf and, once k rows are held, is the largest float <= (k-th best approximate score - slack).
+ * Every row whose approximate score is >= the cutoff in force when it is scanned (NaN never) is
+ * listed in idx / score (row order; room for `cap`; when full, listed rows below the current
+ * cutoff are dropped to make room). Returns how many are listed and the final cutoff in *cutoff;
+ * SIZE_MAX if `cap` could not hold them. With slack at least twice the approximation error bound,
+ * every row whose exact score can enter the top k is listed with an approximate score >= the
+ * final cutoff (ItemScreen.swift has the argument). k = 0 lists nothing (cutoff +inf). */
+size_t lsk_screen_select(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, size_t k,
+                         double slack, const int32_t *excl, size_t excl_mask, float *heap, uint32_t *idx,
+                         float *score, size_t cap, float *cutoff);
 
-/* 1 when lsk_screen_above has its vector path here (AVX2 + FMA + F16C); 0 means the portable
+/* 1 when lsk_screen_select has its vector path here (AVX2 + FMA + F16C); 0 means the portable
  * path, slower than exact float32 scoring, so a screen is not worth building. */
 int lsk_screen_path(void);
 
