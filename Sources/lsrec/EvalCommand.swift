@@ -31,6 +31,7 @@ struct EvalCommand: ParsableCommand {
         var report = evaluate(r, on: loaded.dataset, split: sp, maxUsers: maxUsers, threads: threads)
         report.title = "\(model) on \(loaded.dataset.description)"
         print(report.table())
+        if let t = TimingBreakdown(report: report, data: loaded.dataset) { print(t.table()) }
         // A model trained under the cold-start protocol: its held-out items' targets separately.
         let coldIDs: [Int64]?
         do { coldIDs = try ColdItems.recordedIDs(in: m) } catch { throw ValidationError("\(model): \(error)") }

@@ -66,6 +66,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed of the held-out item draw (independent of --seed).") var coldSeed: UInt64 = TrainConfig().coldSeed
     @Option(help: "Item-ID dropout: per window, drop each item's learned embedding with this probability so the text projection learns to stand alone, and learn the bias of new items (item.new_bias; cold start; needs text).")
     var idDropout = TrainConfig().idDropout
+    @Flag(help: "Events without a timestamp are inputs but never training targets (ml-1m-full: they sit first in their user's sequence in file order, not time order).")
+    var skipUntimedTargets = false
     @Option(help: "Width of the time-gap embeddings.") var timeDim = TrainConfig().timeDim
     @Option(help: "Rows of the time-gap tables.") var timeBuckets = TrainConfig().timeBuckets
     @Option(help: "Early-stopping patience (epochs without a better validation NDCG@10).") var patience = TrainConfig().patience
@@ -88,7 +90,7 @@ struct TrainCommand: ParsableCommand {
         c.negatives = negatives; c.textDim = textDim; c.timeDim = timeDim; c.timeBuckets = timeBuckets
         c.patience = patience; c.clipNorm = clip; c.weightDecay = weightDecay; c.validationUsers = valUsers
         c.dropoutInput = dropoutInput; c.dropoutOutput = dropoutOutput
-        c.coldFraction = coldItems; c.coldSeed = coldSeed; c.idDropout = idDropout
+        c.coldFraction = coldItems; c.coldSeed = coldSeed; c.idDropout = idDropout; c.untimedTargets = !skipUntimedTargets
         func say(_ s: String) { if !quiet { print(s); fflush(stdout) } }
         var encoder: TextEmbedder?
         if let textEncoder {
@@ -150,6 +152,10 @@ struct TrainCommand: ParsableCommand {
             let model = try Model(bytes: bytes)
             let rep = evaluate(CoreRanker(model: model), on: ds, split: .test, threads: threads)
             say("test (full ranking, \(rep.usersEvaluated) users): NDCG@10 \(fmt(rep.full.ndcg10)) HR@10 \(fmt(rep.full.hr10))")
+            if let t = TimingBreakdown(report: rep, data: ds) {
+                say("  every history event timed (\(t.timed.users) users): NDCG@10 \(fmt(t.timed.ndcg10)) HR@10 \(fmt(t.timed.hr10)); "
+                    + "some untimed (\(t.partlyTimed.users)): NDCG@10 \(fmt(t.partlyTimed.ndcg10)) HR@10 \(fmt(t.partlyTimed.hr10))")
+            }
             if !trainer.cold.isEmpty {
                 let cr = evaluateColdStart(CoreRanker(model: model), on: ds, cold: trainer.cold, split: .test, threads: threads)
                 say("test, cold-item targets (\(cr.model.usersEvaluated) users): NDCG@10 \(fmt(cr.model.full.ndcg10)) HR@10 \(fmt(cr.model.full.hr10)); "

@@ -60,7 +60,7 @@ final class TextSourceTests: XCTestCase {
         let bytes = try t.exportBytes()
         let f = try WeightFile(bytes: bytes)
         XCTAssertEqual(try f.int("lsrec.text_dim"), 3)
-        XCTAssertEqual(try f.tensor("item.text_proj")?.shape, [8, 3])
+        XCTAssertEqual(f.tensor("item.text_proj")?.shape, [8, 3])
         let stored = try f.floats("item.text", shape: [ds.nItems, 3])
         for i in 0..<ds.nItems {
             let want = ds.itemText![i].isEmpty ? [0, 0, 0] : FakeEmbedder.vector(ds.itemText![i])

@@ -116,6 +116,83 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(targets.sorted(), [1, 2, 3, 7])
     }
 
+
+    /// `untimedTargets: false`: untimed events stay inputs (with the unknown gap) but are never
+    /// predicted; timed events after them still are. The default trains on both.
+    func testUntimedEventsCanBeInputsOnly() {
+        let users = [
+            // Training prefix 0,1,2,3 (untimed, untimed, timed, timed); 4, 5 are held out.
+            UserSequence(userID: 1, items: [0, 1, 2, 3, 4, 5], timestamps: [-1, -1, 30, 40, 50, 60]),
+            UserSequence(userID: 2, items: [6, 7, 8, 9], timestamps: [10, -1, 20, 30]),  // prefix 6, 7
+        ]
+        let ds = Dataset(itemIDs: (0..<10).map { Int64($0) }, itemText: nil, users: users, description: "")
+        func targets(_ s: TrainingSequences) -> [Int32] {
+            var rng = SeededGenerator(seed: 1)
+            var sched = LaneScheduler(sequences: s, lanes: 2, order: [0, 1], rng: &rng)
+            var b = WindowBatch(lanes: 2, steps: 2, history: 3)
+            var inputs: [Int32] = [], out: [Int32] = []
+            while sched.next(into: &b) {
+                for r in 0..<b.rows where b.active[r] { inputs.append(b.item[r]) }
+                out += b.target.filter { $0 >= 0 }
+            }
+            XCTAssertEqual(inputs.sorted(), [0, 1, 2, 6], "every context event is an input either way")
+            return out.sorted()
+        }
+        let all = TrainingSequences(dataset: ds, timeBuckets: 8)
+        XCTAssertEqual(all.targetCount, 3 + 1)
+        XCTAssertEqual(targets(all), [1, 2, 3, 7])
+        let timedOnly = TrainingSequences(dataset: ds, timeBuckets: 8, untimedTargets: false)
+        XCTAssertEqual(timedOnly.targetCount, 2)
+        XCTAssertEqual(timedOnly.items, all.items)
+        XCTAssertEqual(timedOnly.gapBucket, all.gapBucket)
+        XCTAssertEqual(targets(timedOnly), [2, 3])
+    }
+
+    /// Through the trainer: the setting is recorded in the weight file and changes what is
+    /// learned; on a log without any timestamp it fails with a message that names the cause.
+    func testSkipUntimedTargetsInTheTrainer() throws {
+        var data = Self.data(users: 30)
+        for u in data.users.indices {  // the first half of every user's events loses its time
+            for p in 0..<(data.users[u].timestamps.count / 2) { data.users[u].timestamps[p] = -1 }
+        }
+        var c = Self.tinyConfig(1)
+        let all = try Trainer(dataset: data, config: c)
+        c.untimedTargets = false
+        let timed = try Trainer(dataset: data, config: c)
+        XCTAssertLessThan(timed.sequences.targetCount, all.sequences.targetCount)
+        XCTAssertGreaterThan(timed.sequences.targetCount, 0)
+        try all.run(); try timed.run()
+        let fa = try WeightFile(bytes: try all.exportBytes()), ft = try WeightFile(bytes: try timed.exportBytes())
+        XCTAssertEqual(try ft.string("train.untimed_targets"), "skipped")
+        XCTAssertNil(try? fa.string("train.untimed_targets"), "the default writes no key (bytes as before)")
+        XCTAssertNotEqual(try fa.floats("item.embedding"), try ft.floats("item.embedding"))
+
+        for u in data.users.indices { data.users[u].timestamps = data.users[u].timestamps.map { _ in -1 } }
+        XCTAssertThrowsError(try Trainer(dataset: data, config: c)) { e in
+            XCTAssertTrue("\(e)".contains("no training event has a timestamp"), "\(e)")
+        }
+    }
+
+    /// The timing breakdown puts each evaluated user's rank in the right group, in data order.
+    func testTimingBreakdownGroups() {
+        let users = [
+            UserSequence(userID: 1, items: [0, 1, 2, 3], timestamps: [1, 2, 3, 4]),     // timed
+            UserSequence(userID: 2, items: [4, 5], timestamps: [-1, 1]),                // never evaluated
+            UserSequence(userID: 3, items: [1, 2, 3], timestamps: [-1, 5, 6]),          // untimed history
+            UserSequence(userID: 4, items: [2, 3, 4, 5], timestamps: [1, 2, 3, -1]),    // history timed (target untimed)
+        ]
+        let ds = Dataset(itemIDs: (0..<6).map { Int64($0) }, itemText: nil, users: users, description: "")
+        var rep = evaluate(MostPopular(counts: [1, 1, 1, 1, 1, 1]), on: ds, split: .test)
+        rep.fullRanks = [3, 1, 20]
+        let t = TimingBreakdown(report: rep, data: ds)
+        XCTAssertEqual(t?.timed.users, 2)
+        XCTAssertEqual(t?.partlyTimed.users, 1)
+        XCTAssertEqual(t?.partlyTimed.hr10, 1)
+        XCTAssertEqual(t?.timed.hr10, 0.5)
+        XCTAssertEqual(t?.timed.meanRank, 11.5)
+        rep.fullRanks = [3]    // maxUsers = 1: only the first user, one group → no breakdown
+        XCTAssertNil(TimingBreakdown(report: rep, data: ds))
+    }
     /// Training lowers the loss, with both losses.
     func testLossDecreases() throws {
         for loss in LossKind.allCases {

@@ -84,9 +84,11 @@ extension Trainer {
         self.records = records
     }
 
-    /// What else fixes the training data and T: the cold-item draw and the text features.
+    /// What else fixes the training data and T: the cold-item draw, the text features and which
+    /// events are targets.
     var dataSplitDescription: String {
         "cold=\(cold.count) fraction=\(config.coldFraction) seed=\(config.coldSeed); text=\(textDescription)"
+            + (config.untimedTargets ? "" : "; untimed targets skipped")
     }
 
     static func describe(_ s: NetworkShape) -> String {

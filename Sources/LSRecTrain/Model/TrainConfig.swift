@@ -72,6 +72,9 @@ public struct TrainConfig: Sendable, Equatable {
     /// this probability (its vector is then P·t alone), teaching the text projection to stand in
     /// for items without an embedding (cold start). 0 = off; needs text (textDim > 0).
     public var idDropout = 0.0
+    /// Train on events without a timestamp as targets too. false: they are inputs only (their
+    /// order within the user is file order, not time order — ml-1m-full's untimed prefix).
+    public var untimedTargets = true
 
     public init() {}
 

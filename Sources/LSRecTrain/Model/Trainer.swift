@@ -61,9 +61,12 @@ public final class Trainer {
         let cold = ColdItems.choose(nItems: dataset.nItems, fraction: config.coldFraction, seed: config.coldSeed)
         self.cold = cold
         validationData = cold.isEmpty ? dataset : dataset.keepingUsers(split: .validation) { !cold.mask[Int($0)] }
-        sequences = TrainingSequences(dataset: dataset, timeBuckets: config.timeBuckets, cold: cold)
+        sequences = TrainingSequences(dataset: dataset, timeBuckets: config.timeBuckets, cold: cold,
+                                       untimedTargets: config.untimedTargets)
         guard sequences.targetCount > 0 else {
-            throw TrainError.noTrainingData("no user has two training events")
+            throw TrainError.noTrainingData(sequences.count > 0 && !config.untimedTargets
+                ? "no training event has a timestamp, and untimed events are not targets (skip-untimed-targets)"
+                : "no user has two training events")
         }
         // BLAS stays single-threaded: the trainer splits work over `threads` workers itself
         // (no OpenBLAS spin-waiting, and results depend only on the worker count).
@@ -87,7 +90,9 @@ public final class Trainer {
             // Cold items get weight 0: never drawn as negatives.
             var counts = cold.mask.map { $0 ? 0.0 : 1.0 }
             for s in 0..<sequences.count {
-                for p in 1..<sequences.length[s] { counts[Int(sequences.items[sequences.start[s] + p])] += 1 }
+                for p in 1..<sequences.length[s] where sequences.isTarget[sequences.start[s] + p] {
+                    counts[Int(sequences.items[sequences.start[s] + p])] += 1
+                }
             }
             let w = counts.map { Foundation.pow($0, 0.75) }
             let total = w.reduce(0, +)
@@ -218,6 +223,7 @@ public final class Trainer {
         if config.textDim > 0 { m.append(("train.text_features", .string(textDescription))) }
         m += coldMetadata
         if config.idDropout > 0 { m.append(("train.id_dropout", .float(config.idDropout))) }
+        if !config.untimedTargets { m.append(("train.untimed_targets", .string("skipped"))) }
         m.append(("train.best_epoch", .int(Int64(bestEpoch))))
         m.append(("train.best_val_ndcg10", .float(max(bestNDCG, 0))))
         m.append(("train.best_val_hr10", .float(bestHR)))

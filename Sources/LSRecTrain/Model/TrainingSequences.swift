@@ -17,8 +17,13 @@ public struct TrainingSequences: Sendable {
     public private(set) var requestBucket: [UInt8] = []
     /// First flat index of each sequence.
     public private(set) var start: [Int] = []
-    /// Kept events per sequence (m); the sequence yields m − 1 training targets.
+    /// Kept events per sequence (m); the sequence yields up to m − 1 training targets.
     public private(set) var length: [Int] = []
+    /// Per kept event: may it be a training target? false only for untimed events when they are
+    /// excluded as targets (`untimedTargets: false`); they are still inputs.
+    public private(set) var isTarget: [Bool] = []
+    /// Training targets over all sequences (events 2…m of each sequence with `isTarget`).
+    public private(set) var targetCount = 0
     /// Index into `Dataset.users` of each sequence.
     public private(set) var userIndex: [Int] = []
 
@@ -29,7 +34,12 @@ public struct TrainingSequences: Sendable {
     /// from the training prefix before anything else, as if they had never happened: they are
     /// neither inputs nor targets, and time gaps run from the previous kept event. The leave-one-out
     /// split itself is unchanged (it is taken on the full sequence).
-    public init(dataset: Dataset, timeBuckets: Int, maxUsers: Int? = nil, cold: ColdItems? = nil) {
+    ///
+    /// `untimedTargets: false`: events without a timestamp are never targets (they stay inputs).
+    /// On ml-1m-full they sit first in their user's sequence in file order, not in time order, so
+    /// "the next event" among them is not a next event at all.
+    public init(dataset: Dataset, timeBuckets: Int, maxUsers: Int? = nil, cold: ColdItems? = nil,
+                untimedTargets: Bool = true) {
         let users = maxUsers.map { Array(dataset.users.prefix(max(0, $0))) } ?? dataset.users
         let coldMask = cold.flatMap { $0.isEmpty ? nil : $0.mask }
         for (u, user) in users.enumerated() {
@@ -44,6 +54,9 @@ public struct TrainingSequences: Sendable {
                 let s = user.timestamps[e]
                 let gap: Int64? = (s >= 0 && last >= 0) ? s - last : nil
                 items.append(user.items[e])
+                let target = untimedTargets || s >= 0
+                isTarget.append(target)
+                if p > 0 && target { targetCount += 1 }
                 gapBucket.append(UInt8(timeBucket(gap, buckets: timeBuckets)))
                 if s >= 0 { last = s }
                 if p + 1 < m {
@@ -59,6 +72,4 @@ public struct TrainingSequences: Sendable {
 
     /// Sequences held.
     public var count: Int { start.count }
-    /// Training targets (events predicted) over all sequences.
-    public var targetCount: Int { length.reduce(0) { $0 + $1 - 1 } }
 }

@@ -167,7 +167,7 @@ public struct LaneScheduler: Sendable {
                 b.item[r] = seqs.items[base + p]
                 b.gapBucket[r] = Int32(seqs.gapBucket[base + p])
                 b.requestBucket[r] = Int32(seqs.requestBucket[base + p])
-                b.target[r] = seqs.items[base + p + 1]
+                b.target[r] = seqs.isTarget[base + p + 1] ? seqs.items[base + p + 1] : -1
                 b.keep[r] = p > 0
                 b.attnLo[r] = Int32(slot - min(p + 1, L) + 1)
                 b.hist[l * H + slot] = b.item[r]
