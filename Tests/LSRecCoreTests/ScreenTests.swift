@@ -164,11 +164,12 @@ final class ScreenTests: XCTestCase {
     }
 
     /// The row-pointer kernels of the attention: scores bit-identical to lsk_score_rows on the
-    /// same rows laid out contiguously, weighted sums within a float32 bound of float64.
+    /// same rows laid out contiguously, weighted sums within a float32 bound of float64 (and, on
+    /// the vector path, bit-identical to fused multiply-adds in row order).
     func testGatheredRowKernels() {
         for portable in [false, true] {
             lsk_force_portable(portable ? 1 : 0)
-            for d in [1, 7, 8, 16, 33, 64, 70] {
+            for d in [1, 7, 8, 16, 33, 64, 70, 100, 136] {
                 for m in [1, 5, 8, 9, 23, 200] {
                     let pool = randomFloats(50 * d, seed: UInt64(d * 7 + m))
                     let picks = (0..<m).map { ($0 * 17 + 3) % 50 }
@@ -183,6 +184,13 @@ final class ScreenTests: XCTestCase {
                     }
                     XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern), "portable \(portable) d \(d) m \(m)")
                     for c in 0..<d {
+                        if !portable && lsk_vector_path() == 1 {
+                            // The vector path: one fused multiply-add per row, rows in order, whatever
+                            // the column blocking (64, 32, 8 or 1 columns at a time).
+                            var fused: Float = 0
+                            for r in 0..<m { fused = fused.addingProduct(w[r], pool[picks[r] * d + c]) }
+                            XCTAssertEqual(sum[c].bitPattern, fused.bitPattern, "d \(d) m \(m) column \(c)")
+                        }
                         var exact = 0.0, magnitude = 0.0
                         for r in 0..<m { let v = Double(w[r]) * Double(pool[picks[r] * d + c]); exact += v; magnitude += abs(v) }
                         XCTAssertLessThanOrEqual(abs(Double(sum[c]) - exact), Double(m + 2) * 0x1p-23 * magnitude + 1e-30,
