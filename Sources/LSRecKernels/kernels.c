@@ -206,7 +206,8 @@ typedef struct {
     int overflow;
 } screen_select_state;
 
-/* The largest float not above threshold - slack (ItemScreen.cutoff in LSRecCore: same rounding). */
+/* The largest float not above threshold - slack, the difference taken in double: an approximate
+ * score below it belongs to a row whose exact score cannot reach the top k. */
 static float cutoff_below(float threshold, double slack) {
     double c = (double)threshold - slack;
     float f = (float)c;

@@ -63,10 +63,7 @@ struct CompareCommand: ParsableCommand {
             let secs = Date().timeIntervalSince(start)
             rows.append((name, report, secs))
             say(String(format: "%@: test NDCG@10 %.4f HR@10 %.4f (%.0f s)", name, report.full.ndcg10, report.full.hr10, secs))
-            if let t = TimingBreakdown(report: report, data: ds) {
-                say(String(format: "  every history event timed (%d users): NDCG@10 %.4f HR@10 %.4f; some untimed (%d): NDCG@10 %.4f HR@10 %.4f",
-                           t.timed.users, t.timed.ndcg10, t.timed.hr10, t.partlyTimed.users, t.partlyTimed.ndcg10, t.partlyTimed.hr10))
-            }
+            if let t = TimingBreakdown(report: report, data: ds) { say("  " + t.summary()) }
         }
         for name in chosen {
             let start = Date()

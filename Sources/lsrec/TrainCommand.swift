@@ -152,10 +152,7 @@ struct TrainCommand: ParsableCommand {
             let model = try Model(bytes: bytes)
             let rep = evaluate(CoreRanker(model: model), on: ds, split: .test, threads: threads)
             say("test (full ranking, \(rep.usersEvaluated) users): NDCG@10 \(fmt(rep.full.ndcg10)) HR@10 \(fmt(rep.full.hr10))")
-            if let t = TimingBreakdown(report: rep, data: ds) {
-                say("  every history event timed (\(t.timed.users) users): NDCG@10 \(fmt(t.timed.ndcg10)) HR@10 \(fmt(t.timed.hr10)); "
-                    + "some untimed (\(t.partlyTimed.users)): NDCG@10 \(fmt(t.partlyTimed.ndcg10)) HR@10 \(fmt(t.partlyTimed.hr10))")
-            }
+            if let t = TimingBreakdown(report: rep, data: ds) { say("  " + t.summary()) }
             if !trainer.cold.isEmpty {
                 let cr = evaluateColdStart(CoreRanker(model: model), on: ds, cold: trainer.cold, split: .test, threads: threads)
                 say("test, cold-item targets (\(cr.model.usersEvaluated) users): NDCG@10 \(fmt(cr.model.full.ndcg10)) HR@10 \(fmt(cr.model.full.hr10)); "

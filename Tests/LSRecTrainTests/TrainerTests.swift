@@ -190,6 +190,9 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(t?.partlyTimed.hr10, 1)
         XCTAssertEqual(t?.timed.hr10, 0.5)
         XCTAssertEqual(t?.timed.meanRank, 11.5)
+        XCTAssertEqual(t?.summary(), "every history event timed (2 users): NDCG@10 0.2500 HR@10 0.5000; "
+                       + "some untimed (1): NDCG@10 1.0000 HR@10 1.0000")
+        XCTAssertTrue(t?.table().contains("| some history events untimed | 1 | 1.0000 | 1.0000 |") == true, t?.table() ?? "")
         rep.fullRanks = [3]    // maxUsers = 1: only the first user, one group → no breakdown
         XCTAssertNil(TimingBreakdown(report: rep, data: ds))
     }

@@ -29,6 +29,12 @@ public struct TimingBreakdown: Sendable {
         partlyTimed = RankingMetrics(ranks: partlyRanks)
     }
 
+    /// One line for progress output: each group's user count, NDCG@10 and HR@10.
+    public func summary() -> String {
+        String(format: "every history event timed (%d users): NDCG@10 %.4f HR@10 %.4f; some untimed (%d): NDCG@10 %.4f HR@10 %.4f",
+               timed.users, timed.ndcg10, timed.hr10, partlyTimed.users, partlyTimed.ndcg10, partlyTimed.hr10)
+    }
+
     /// A markdown table: users, HR@10, NDCG@10, HR@50, MRR per group.
     public func table() -> String {
         var s = "By history timing (full ranking, seen kept):\n\n"

@@ -178,7 +178,8 @@ public struct LaneScheduler: Sendable {
         return true
     }
 
-    /// Targets still to be served (for progress and ETA).
+    /// Context steps still to be served, for progress and ETA (each is a target unless untimed
+    /// events are skipped as targets).
     public var remainingTargets: Int {
         var n = 0
         for l in queues.indices where current[l] >= 0 {
