@@ -108,14 +108,22 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(s.count, 2)
         XCTAssertEqual(s.targetCount, 3 + 1)
         XCTAssertEqual(Set(s.items), [0, 1, 2, 3, 6, 7])
+        XCTAssertEqual(Self.served(s).targets, [1, 2, 3, 7])
+    }
+
+    /// Every window of two sequences on two lanes: the input items of the active rows and the
+    /// targets (rows without one left out), each sorted.
+    static func served(_ s: TrainingSequences) -> (inputs: [Int32], targets: [Int32]) {
         var rng = SeededGenerator(seed: 1)
         var sched = LaneScheduler(sequences: s, lanes: 2, order: [0, 1], rng: &rng)
         var b = WindowBatch(lanes: 2, steps: 2, history: 3)
-        var targets: [Int32] = []
-        while sched.next(into: &b) { targets += b.target.filter { $0 >= 0 } }
-        XCTAssertEqual(targets.sorted(), [1, 2, 3, 7])
+        var inputs: [Int32] = [], targets: [Int32] = []
+        while sched.next(into: &b) {
+            for r in 0..<b.rows where b.active[r] { inputs.append(b.item[r]) }
+            targets += b.target.filter { $0 >= 0 }
+        }
+        return (inputs.sorted(), targets.sorted())
     }
-
 
     /// `untimedTargets: false`: untimed events stay inputs (with the unknown gap) but are never
     /// predicted; timed events after them still are. The default trains on both.
@@ -126,26 +134,16 @@ final class TrainerTests: XCTestCase {
             UserSequence(userID: 2, items: [6, 7, 8, 9], timestamps: [10, -1, 20, 30]),  // prefix 6, 7
         ]
         let ds = Dataset(itemIDs: (0..<10).map { Int64($0) }, itemText: nil, users: users, description: "")
-        func targets(_ s: TrainingSequences) -> [Int32] {
-            var rng = SeededGenerator(seed: 1)
-            var sched = LaneScheduler(sequences: s, lanes: 2, order: [0, 1], rng: &rng)
-            var b = WindowBatch(lanes: 2, steps: 2, history: 3)
-            var inputs: [Int32] = [], out: [Int32] = []
-            while sched.next(into: &b) {
-                for r in 0..<b.rows where b.active[r] { inputs.append(b.item[r]) }
-                out += b.target.filter { $0 >= 0 }
-            }
-            XCTAssertEqual(inputs.sorted(), [0, 1, 2, 6], "every context event is an input either way")
-            return out.sorted()
-        }
         let all = TrainingSequences(dataset: ds, timeBuckets: 8)
         XCTAssertEqual(all.targetCount, 3 + 1)
-        XCTAssertEqual(targets(all), [1, 2, 3, 7])
+        XCTAssertEqual(Self.served(all).inputs, [0, 1, 2, 6])
+        XCTAssertEqual(Self.served(all).targets, [1, 2, 3, 7])
         let timedOnly = TrainingSequences(dataset: ds, timeBuckets: 8, untimedTargets: false)
         XCTAssertEqual(timedOnly.targetCount, 2)
         XCTAssertEqual(timedOnly.items, all.items)
         XCTAssertEqual(timedOnly.gapBucket, all.gapBucket)
-        XCTAssertEqual(targets(timedOnly), [2, 3])
+        XCTAssertEqual(Self.served(timedOnly).inputs, [0, 1, 2, 6], "every context event is an input either way")
+        XCTAssertEqual(Self.served(timedOnly).targets, [2, 3])
     }
 
     /// Through the trainer: the setting is recorded in the weight file and changes what is
@@ -196,6 +194,7 @@ final class TrainerTests: XCTestCase {
         rep.fullRanks = [3]    // maxUsers = 1: only the first user, one group → no breakdown
         XCTAssertNil(TimingBreakdown(report: rep, data: ds))
     }
+
     /// Training lowers the loss, with both losses.
     func testLossDecreases() throws {
         for loss in LossKind.allCases {
