@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
     }
     report("lsrec_topk k=10 exclude seen", runs, repeats, calls);
 
-    /* The same weights loaded with LSREC_MODEL_SCREEN_ITEMS (binary16 screen; identical results).
+    /* The same weights loaded with LSREC_MODEL_SCREEN_ITEMS (int8 or binary16 screen; identical results).
      * The states above belong to it too (same fingerprint). */
     lsrec_model_params params = lsrec_model_default_params();
     params.flags |= LSREC_MODEL_SCREEN_ITEMS;

@@ -207,7 +207,7 @@ class PyEngines:
             s = model.new_state()
             s.update_many([self.ids[i] for i, _ in warm[u]], [t for _, t in warm[u]])
             self.lsrec_states.append(s)
-        # The same weights loaded with LSREC_MODEL_SCREEN_ITEMS (binary16 screen for top-K), its
+        # The same weights loaded with LSREC_MODEL_SCREEN_ITEMS (int8 or binary16 screen for top-K), its
         # own states fed the same warm-up: the screened requests run interleaved with the rest.
         self.screened = lsrec.Model.load(model._path, screen_items=True) if model._path else None
         self.screened_states, self.raw_screened_states = [], []
@@ -215,6 +215,15 @@ class PyEngines:
             for states in (self.screened_states, self.raw_screened_states):
                 for u in range(users):
                     s = self.screened.new_state()
+                    s.update_many([self.ids[i] for i, _ in warm[u]], [t for _, t in warm[u]])
+                    states.append(s)
+        # States for the one-call path (Model.update_topk), fed the same stream: at the end they
+        # must equal the two-call path's states byte for byte (checked in main).
+        self.fused_states, self.fused_screened_states = [], []
+        for m, states in ((model, self.fused_states), (self.screened, self.fused_screened_states)):
+            if m is not None:
+                for u in range(users):
+                    s = m.new_state()
                     s.update_many([self.ids[i] for i, _ in warm[u]], [t for _, t in warm[u]])
                     states.append(s)
         self.raw_states = [model.new_state() for _ in range(users)]  # for the raw-ctypes loop
@@ -242,6 +251,16 @@ class PyEngines:
             s = st[i % len(st)]
             s.update(ids[item_at(n, r, i)], time_at(r, i, R))
             m.topk(s, K, exclude_seen=False)
+        return (CLOCK() - t) / R
+
+    def req_fused(self, r: int, R: int, screened: bool = False) -> float:
+        """One call per request: Model.update_topk (lsrec_state_update_topk)."""
+        m = self.screened if screened else self.model
+        st = self.fused_screened_states if screened else self.fused_states
+        ids, n = self.ids, self.n
+        t = CLOCK()
+        for i in range(R):
+            m.update_topk(st[i % len(st)], ids[item_at(n, r, i)], time_at(r, i, R), K, exclude_seen=False)
         return (CLOCK() - t) / R
 
     def req_raw(self, r: int, R: int, screened: bool = False) -> float:
@@ -330,12 +349,13 @@ class PyEngines:
 def time_engines(eng: PyEngines, R: int, repeats: int) -> Dict[str, List[float]]:
     runs: Dict[str, List[float]] = {}
     order: List[Tuple[str, Callable[[int, int], float]]] = [("request lsrec", eng.req_lsrec), ("request raw", eng.req_raw),
-                                                            ("request numpy", eng.req_np)]
+                                                            ("request fused", eng.req_fused), ("request numpy", eng.req_np)]
     if eng.ort_e is not None:
         order.insert(1, ("request ORT", eng.req_ort))
     if eng.screened is not None:
         order += [("request screened", eng.req_screened),
-                  ("request raw screened", lambda r, R: eng.req_raw(r, R, screened=True))]
+                  ("request raw screened", lambda r, R: eng.req_raw(r, R, screened=True)),
+                  ("request fused screened", lambda r, R: eng.req_fused(r, R, screened=True))]
     for r in range(repeats + 1):
         for name, fn in order:
             v = fn(r, R)
@@ -348,6 +368,21 @@ def time_engines(eng: PyEngines, R: int, repeats: int) -> Dict[str, List[float]]
             for k, v in h.items():
                 runs.setdefault(k, []).append(v)
     return runs
+
+
+def screen_kind() -> str:
+    """The screen's format on this CPU (ItemScreen.bestFormat): int8 with AVX-512 VNNI."""
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        flags = ""
+    return "int8" if "avx512_vnni" in flags and "avx512vl" in flags else "binary16"
+
+
+def screen_bytes(n: int, d: int) -> int:
+    """Bytes of the screen's copy: int8 values (d rounded up to 4) plus a float scale per item, or
+    binary16 values."""
+    return n * ((d + 3) // 4 * 4 + 4) if screen_kind() == "int8" else n * d * 2
 
 
 def pair_ratio(runs: Dict[str, List[float]], a: str, b: str) -> Optional[float]:
@@ -421,6 +456,9 @@ def main() -> None:
     c_out = run_kv([os.path.join(BIN, "engine"), a.model, str(a.requests), str(a.repeats), str(a.users)])
     eng = PyEngines(f, x, model, a.users, with_ort)
     runs = time_engines(eng, a.requests, a.repeats)
+    for one, two in ((eng.fused_states, eng.lsrec_states), (eng.fused_screened_states, eng.screened_states)):
+        if any(x.to_bytes() != y.to_bytes() for x, y in zip(one, two)):
+            sys.exit("Model.update_topk left different states than update + topk on the same stream")
     c_out2 = run_kv([os.path.join(BIN, "engine"), a.model, str(a.requests), str(a.repeats), str(a.users)])
     # The C engine with the screen (LSREC_MODEL_SCREEN_ITEMS), twice as well; its results must be
     # the plain engine's (the checksum covers every top-10 id and score bit of the stream).
@@ -461,16 +499,26 @@ def main() -> None:
     tbl.add("  same, raw ctypes calls (no binding wrapper)", None, us(med["request raw"]), None, None, None,
             f"binding overhead {med['request lsrec'] - med['request raw']:.1f} µs/request"
             + (f"; ORT / raw ctypes = {r_raw:.2f}×" if r_raw else ""))
+    r_f = pair_ratio(runs, "request ORT", "request fused")
+    tbl.add("  same, one call per request (Model.update_topk → lsrec_state_update_topk)", None, us(med["request fused"]),
+            us(med.get("request ORT")), None, None,
+            (f"ORT / ctypes = {r_f:.2f}× (target ≥ 3×); " if r_f else "")
+            + f"two calls / one call (ctypes) = {pair_ratio(runs, 'request lsrec', 'request fused'):.2f}×")
     if "request screened" in med:
         c_req_s = min(float(c["request_us"]) for c in c_scr)
         r_s = pair_ratio(runs, "request ORT", "request screened")
         r_s_raw = pair_ratio(runs, "request ORT", "request raw screened")
-        tbl.add("  same, model loaded with LSREC_MODEL_SCREEN_ITEMS (binary16 screen; identical results)",
+        tbl.add("  same, model loaded with LSREC_MODEL_SCREEN_ITEMS (int8/binary16 screen; identical results)",
                 us(c_req_s), us(med["request screened"]), us(med.get("request ORT")), None, cell(fl_req),
                 (f"ORT / ctypes = {r_s:.2f}× (target ≥ 3×), raw ctypes {us(med['request raw screened'])}, "
                  f"ORT / raw = {r_s_raw:.2f}×; " if r_s else "")
                 + f"plain / screened (ctypes) = {pair_ratio(runs, 'request lsrec', 'request screened'):.2f}×; "
                 + f"{frac(fl_req, c_req_s)}; screen active: {c_scr[0].get('screens_items') == '1'}")
+        r_sf = pair_ratio(runs, "request ORT", "request fused screened")
+        tbl.add("  same, screened, one call per request (Model.update_topk)", None, us(med["request fused screened"]),
+                us(med.get("request ORT")), None, None,
+                (f"ORT / ctypes = {r_sf:.2f}× (target ≥ 3×); " if r_sf else "")
+                + f"two calls / one call (ctypes) = {pair_ratio(runs, 'request screened', 'request fused screened'):.2f}×")
     tbl.add("state update (one event)", us(c_fig("update_us")), us(med["update lsrec"]), us(med.get("update ORT")),
             us(med["update numpy"]), cell(fl_upd),
             (f"ORT / ctypes = {pair_ratio(runs, 'update ORT', 'update lsrec'):.2f}×; " if with_ort else "")
@@ -502,7 +550,7 @@ def main() -> None:
             f"{second * 1024 / fb:.2f}× for a second model (target ≤ 1.2×); peak {peak * 1024 / fb:.1f}×")
     scr_second = int(c_scr[0].get("rss_second_model_kb", "-1"))
     tbl.add("memory: a second model loaded with the screen", f"{scr_second * 1024 / 1e6:.2f} MB", None, None, None,
-            f"{fb / 1e6:.2f} MB", f"{scr_second * 1024 / fb:.2f}× the file (the binary16 copy is N·d·2 = {n * d * 2 / 1e6:.2f} MB)")
+            f"{fb / 1e6:.2f} MB", f"{scr_second * 1024 / fb:.2f}× the file (the {screen_kind()} copy is {screen_bytes(n, d) / 1e6:.2f} MB)")
     tbl.add("memory: state blob / in memory per user (300 events)", f"{c_out['state_blob_bytes']} B / {float(c_out['state_mem_bytes']):.0f} B",
             None, None, None, None, "target ≤ 2.5 KB")
     tbl.add("counts: FLOPs / bytes per update", None, None, None, None, f"{cnt.update_flops / 1e3:.0f} kFLOP / {cnt.update_bytes / 1e3:.0f} kB", "")
@@ -611,10 +659,10 @@ def scale_rows(tbl: Table, N: int, a: argparse.Namespace, sg: float, rd: float, 
             + (f"; ORT / C = {ort_us / topk:.2f}×" if ort_us else ""))
     if cs is not None:
         ts = float(cs["topk_us"])
-        half_floor = N * d * 2 / (rd * 1e3)  # reading the binary16 copy once from DRAM, µs
+        half_floor = screen_bytes(N, d) / (rd * 1e3)  # reading the screen's copy once from DRAM, µs
         tbl.add(f"scale N={N:,}: top-10, one user, screened model", us(ts, 0), None, us(ort_us, 0), None, us(half_floor, 0),
                 f"plain / screened = {topk / ts:.2f}×; {ts / top_floor:.2f}× the f32 bandwidth floor, "
-                f"{ts / half_floor:.2f}× the binary16 one; screen active: {cs.get('screens_items') == '1'}; "
+                f"{ts / half_floor:.2f}× the {screen_kind()} copy's; screen active: {cs.get('screens_items') == '1'}; "
                 f"RSS growth after load {(int(cs['rss_after_load_kb']) - int(cs['rss_before_load_kb'])) * 1024 / 1e9:.2f} GB")
     tbl.add(f"scale N={N:,}: top-10 batch of {users} (per user)", us(bat, 0), None, None, None, us(bat_floor, 0),
             f"{cnt.score_flops / (bat * 1e-6) / 1e9:.1f} GFLOP/s = {cnt.score_flops / (bat * 1e-6) / 1e9 / sg:.0%} of sgemm peak "

@@ -67,7 +67,7 @@ int main(int argc, char **argv) {
     if (stat(argv[1], &stt) != 0) { perror(argv[1]); return 1; }
     long rss0 = rss_kb();
     double t = now_s();
-    /* LSREC_BENCH_SCREEN=1: load with LSREC_MODEL_SCREEN_ITEMS (the binary16 screen for top-K). */
+    /* LSREC_BENCH_SCREEN=1: load with LSREC_MODEL_SCREEN_ITEMS (the int8 or binary16 screen for top-K). */
     const char *screen_env = getenv("LSREC_BENCH_SCREEN");
     lsrec_model_params params = lsrec_model_default_params();
     if (screen_env && strcmp(screen_env, "1") == 0) params.flags |= LSREC_MODEL_SCREEN_ITEMS;

@@ -45,9 +45,9 @@ extern "C" {
 /* ---- Versions ------------------------------------------------------------------------------ */
 
 #define LSREC_VERSION_MAJOR 0
-#define LSREC_VERSION_MINOR 3
+#define LSREC_VERSION_MINOR 4
 #define LSREC_VERSION_PATCH 0
-#define LSREC_VERSION_STRING "0.3.0"
+#define LSREC_VERSION_STRING "0.4.0"
 /* Bumped on any incompatible change of this header. Check lsrec_abi_version() == LSREC_ABI_VERSION
  * at start-up to make sure the library you linked at run time matches the header you compiled with. */
 #define LSREC_ABI_VERSION 1u
@@ -113,14 +113,15 @@ typedef struct lsrec_model_params {
     uint32_t size;   /* sizeof(lsrec_model_params), as lsrec_model_default_params() sets it */
     uint32_t flags;  /* LSREC_MODEL_* bits below; 0 by default */
 } lsrec_model_params;
-/** lsrec_model_params flag: keep a binary16 (half-precision) copy of the item matrix that
- *  lsrec_topk scans first, rescoring in float32 only the items that could enter the result. The
- *  result is exactly lsrec_topk's without the flag (same ids, same score bits); a request reads
- *  about half the bytes, which is what limits top-K over a catalogue held in cache (BENCHMARKS.md).
- *  Costs N x d x 2 bytes more memory per model (+50% of the item matrix). Used by lsrec_topk only
- *  (not by lsrec_topk_batch, lsrec_score or the catalogue calls). On a CPU without AVX2, FMA and
- *  F16C, or when an item value does not fit binary16, no copy is made and lsrec_topk is the plain
- *  float32 scan: lsrec_model_screens_items says which. */
+/** lsrec_model_params flag: keep a compact approximate copy of the item matrix that lsrec_topk
+ *  scans first, rescoring in float32 only the items that could enter the result. The result is
+ *  exactly lsrec_topk's without the flag (same ids, same score bits); a request reads a quarter
+ *  (int8) or half (binary16) of the bytes, with cheaper arithmetic (BENCHMARKS.md). The copy is
+ *  int8 with a scale per item (N x (d + 4) bytes, +25% of the item matrix) on a CPU with AVX-512
+ *  VNNI, else binary16 (N x d x 2 bytes, +50%) on one with AVX2, FMA and F16C. Used by lsrec_topk
+ *  and lsrec_state_update_topk only (not by lsrec_topk_batch, lsrec_score or the catalogue
+ *  calls). On a CPU with neither, or (binary16) when an item value does not fit binary16, no copy
+ *  is made and lsrec_topk is the plain float32 scan: lsrec_model_screens_items says which. */
 #define LSREC_MODEL_SCREEN_ITEMS 1u
 /** The default options: size = sizeof(lsrec_model_params), no flags (= lsrec_model_load). */
 static inline lsrec_model_params lsrec_model_default_params(void) {
@@ -135,7 +136,7 @@ lsrec_status lsrec_model_load_ex(const char *path, const lsrec_model_params *par
 /** lsrec_model_load_memory with options (as lsrec_model_load_ex). */
 lsrec_status lsrec_model_load_memory_ex(const void *buf, size_t len, const lsrec_model_params *params,
                                         lsrec_model **out);
-/** 1 when lsrec_topk scans the binary16 copy (LSREC_MODEL_SCREEN_ITEMS was given and this CPU
+/** 1 when lsrec_topk scans the approximate copy (LSREC_MODEL_SCREEN_ITEMS was given and this CPU
  *  and model allow it), 0 when it scans the float32 matrix, -1 if model is NULL. */
 int32_t lsrec_model_screens_items(const lsrec_model *model);
 /** Frees a model. NULL is a no-op. No state of this model may be used afterwards. */
@@ -206,6 +207,13 @@ lsrec_status lsrec_score_items(const lsrec_model *model, const lsrec_state *stat
 lsrec_status lsrec_topk(const lsrec_model *model, const lsrec_state *state, int64_t now, size_t k, uint32_t flags,
                         const int64_t *exclude, size_t n_exclude,
                         int64_t *out_items, float *out_scores, size_t *n_out);
+/** One event, then the top-k for the updated state, in one call (the per-click path of a service:
+ *  half the calls of lsrec_state_update + lsrec_topk, same results). Arguments as in those two
+ *  functions. All are checked before the state changes: on any error the state, out_items,
+ *  out_scores and *n_out are left as they were. */
+lsrec_status lsrec_state_update_topk(const lsrec_model *model, lsrec_state *state, int64_t item_id, int64_t unix_ts,
+                                     int64_t now, size_t k, uint32_t flags, const int64_t *exclude, size_t n_exclude,
+                                     int64_t *out_items, float *out_scores, size_t *n_out);
 /** lsrec_topk for n users with one matrix product (faster than n calls). Results for user b are at
  *  out_items[b*k .. b*k+k-1] (out_scores likewise, may be NULL), padded as in lsrec_topk. */
 lsrec_status lsrec_topk_batch(const lsrec_model *model, const lsrec_state *const *states, size_t n,

@@ -42,6 +42,35 @@ func checkFlags(_ flags: UInt32) throws -> Bool {
     return flags & 1 != 0
 }
 
+/// lsrec_topk's arguments, checked; built before anything changes, so lsrec_state_update_topk
+/// refuses bad top-k arguments before it touches the state.
+struct TopKRequest {
+    let time: RequestTime, k: Int, excludeSeen: Bool, extra: [Int]
+    let outItems: UnsafeMutablePointer<Int64>, outScores: UnsafeMutablePointer<Float>?
+    let nOut: UnsafeMutablePointer<UInt>?
+
+    init(_ m: Model, now: Int64, k: UInt, flags: UInt32, exclude: UnsafePointer<Int64>?, nExclude: UInt,
+         outItems: UnsafeMutablePointer<Int64>?, outScores: UnsafeMutablePointer<Float>?,
+         nOut: UnsafeMutablePointer<UInt>?) throws {
+        time = try requestTime(now)
+        self.k = try size(k, "k")
+        guard self.k > 0 else { throw LSRecError(.invalidArgument, "k is 0") }
+        excludeSeen = try checkFlags(flags)
+        extra = try int64Array(exclude, try size(nExclude, "n_exclude"), "exclude").compactMap(m.index(ofItem:))
+        guard let outItems else { throw nullArgument("out_items") }
+        self.outItems = outItems
+        self.outScores = outScores
+        self.nOut = nOut
+    }
+
+    /// Ranks and writes the k slots and *n_out.
+    func run(_ m: Model, _ s: UserState) throws {
+        let best = try m.topK(s, now: time, k: k, excludeSeen: excludeSeen, exclude: extra)
+        writeRanked(best.map { m.itemIDs[$0.index] }, best.map(\.score), k: k, pad: -.infinity, outItems, outScores)
+        nOut?.pointee = UInt(best.count)
+    }
+}
+
 @_cdecl("lsrec_topk")
 public func lsrec_topk(_ model: OpaquePointer?, _ state: OpaquePointer?, _ now: Int64, _ k: UInt, _ flags: UInt32,
                        _ exclude: UnsafePointer<Int64>?, _ nExclude: UInt,
@@ -50,15 +79,26 @@ public func lsrec_topk(_ model: OpaquePointer?, _ state: OpaquePointer?, _ now: 
     guarded("lsrec_topk") {
         let m = try modelBox(model).model
         let s = try stateBox(state).state
-        let time = try requestTime(now)
-        let kk = try size(k, "k")
-        guard kk > 0 else { throw LSRecError(.invalidArgument, "k is 0") }
-        let excludeSeen = try checkFlags(flags)
-        let extra = try int64Array(exclude, try size(nExclude, "n_exclude"), "exclude").compactMap(m.index(ofItem:))
-        guard let outItems else { throw nullArgument("out_items") }
-        let best = try m.topK(s, now: time, k: kk, excludeSeen: excludeSeen, exclude: extra)
-        writeRanked(best.map { m.itemIDs[$0.index] }, best.map(\.score), k: kk, pad: -.infinity, outItems, outScores)
-        nOut?.pointee = UInt(best.count)
+        try TopKRequest(m, now: now, k: k, flags: flags, exclude: exclude, nExclude: nExclude,
+                        outItems: outItems, outScores: outScores, nOut: nOut).run(m, s)
+    }
+}
+
+@_cdecl("lsrec_state_update_topk")
+public func lsrec_state_update_topk(_ model: OpaquePointer?, _ state: OpaquePointer?, _ item: Int64, _ ts: Int64,
+                                    _ now: Int64, _ k: UInt, _ flags: UInt32,
+                                    _ exclude: UnsafePointer<Int64>?, _ nExclude: UInt,
+                                    _ outItems: UnsafeMutablePointer<Int64>?, _ outScores: UnsafeMutablePointer<Float>?,
+                                    _ nOut: UnsafeMutablePointer<UInt>?) -> Int32 {
+    guarded("lsrec_state_update_topk") {
+        let m = try modelBox(model).model
+        let box = try stateBox(state)
+        // Every argument is checked before the update (which checks the event), so a failure
+        // leaves the state and the output buffers as they were; after it, ranking cannot fail.
+        let request = try TopKRequest(m, now: now, k: k, flags: flags, exclude: exclude, nExclude: nExclude,
+                                      outItems: outItems, outScores: outScores, nOut: nOut)
+        try m.update(&box.state, itemIndex: itemIndex(m, item), timestamp: ts)
+        try request.run(m, box.state)
     }
 }
 

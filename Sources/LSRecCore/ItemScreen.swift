@@ -3,93 +3,184 @@ import LSRecKernels
 
 /// Options for loading a model (`lsrec_model_params` in the C API).
 public struct ModelOptions: Sendable, Equatable {
-    /// Keep a binary16 copy of the item matrix that single-user top-K scans first, rescoring
+    /// Keep an approximate copy of the item matrix that single-user top-K scans first, rescoring
     /// only the items that could enter the result exactly (ItemScreen). Same results, bit for
-    /// bit; about half the matrix's bytes per request; costs N·d·2 bytes of memory. Ignored
-    /// (no copy is made) on a CPU without AVX2, FMA and F16C, or when an item value does not fit
-    /// binary16.
+    /// bit. The copy is int8 (N·d bytes + 4 per item) on a CPU with AVX-512 VNNI, else binary16
+    /// (N·d·2 bytes) on one with AVX2, FMA and F16C; otherwise, or when an item value does not fit
+    /// binary16 there, no copy is made.
     public var screenItems: Bool
+    /// Forces the copy's format (tests); nil picks the fastest this CPU has.
+    var screenFormat: ItemScreen.Format?
 
     public init(screenItems: Bool = false) { self.screenItems = screenItems }
 }
 
-/// A binary16 copy of the item matrix and a bound on how far a score computed from it can be
-/// from the exact one. Top-K scores every item from the copy (half the bytes of float32: a
-/// request reads the matrix from cache, so bytes set the pace) and rescores exactly only the
-/// items whose approximate score comes within twice the bound of the k-th best approximate
-/// score (`Model.topKScreened` has the argument). The result is the exact path's, ids and
-/// score bits.
+/// An approximate copy of the item matrix and a bound on how far a score computed from it can be
+/// from the exact one. Top-K scores every item from the copy (fewer bytes and cheaper arithmetic
+/// than float32) and rescores exactly only the items whose approximate score comes within twice
+/// the bound of the k-th best approximate score (`Model.topKScreened` has the argument). The
+/// result is the exact path's, ids and score bits.
 ///
-/// Bound, for row x, its binary16 rounding x̃ = x + Δ, and user vector u (float32 sums of d
-/// terms in any order, FMA or not, have error ≤ γ_d Σ|x_j u_j| with γ_d = dε/(1 − dε), ε = 2⁻²⁴;
-/// adding the bias rounds once more):
+/// The exact score s = fl(u·x + b) (float32 sums of d terms in any order, FMA or not, have error
+/// ≤ γ_d Σ|x_j u_j| with γ_d = dε/(1 − dε), ε = 2⁻²⁴; adding the bias rounds once more).
+///
+/// binary16: row x is stored as its rounding x̃ = x + Δ; the approximate score is a float32 sum:
 ///   |s − a| ≤ ‖u‖ (‖Δ‖ + γ_d (‖x‖ + ‖x̃‖) + 2ε (1 + γ_d) max(‖x‖, ‖x̃‖)) + 2ε |b|.
-/// The per-row factor is computed in Double at load and its maximum kept; `slack` adds 0.1%.
+/// int8: row x is stored as x̃ = σ q (q integers in [−127, 127], σ = max|x_c| / 127, Δ = x − x̃),
+/// the user vector as ũ = τ p the same way (δ = u − ũ, per request); the kernel computes the
+/// integer p·q exactly and a = fl(fl(τσ) (p·q) + b), so |a − (ũ·x̃ + b)| ≤ (2ε + ε²)|ũ·x̃| + ε|b|
+/// and u·x − ũ·x̃ = u·Δ + δ·x̃:
+///   |s − a| ≤ ‖u‖ (‖Δ‖ + (γ_d + 2ε) ‖x‖ + 3ε ‖x̃‖) + ‖δ‖ (1 + 3ε) ‖x̃‖ + 2ε |b|
+/// (‖ũ‖ ≤ ‖u‖ + ‖δ‖). Products that underflow add at most ~10⁻³⁸, below the 10⁻³⁰ added.
+/// The per-row factors are computed in Double at load and their maxima kept; `slack` adds 0.1%.
 final class ItemScreen: @unchecked Sendable {
-    /// Rows in blocks of eight, column-interleaved (lsrec_kernels.h); 64-byte aligned; owned.
-    let halves: UnsafeMutablePointer<UInt16>
-    /// Number of UInt16 in `halves` (padded to whole blocks).
-    let count: Int
-    /// max over rows of the bracket above (per unit of ‖u‖).
+    enum Format: Sendable, Equatable {
+        /// binary16, rows in blocks of eight, column-interleaved (lsk_screen_select).
+        case half
+        /// int8 + a float scale per row, blocks of eight rows by groups of four columns
+        /// (lsk_screen_select_int8).
+        case int8
+    }
+
+    let format: Format
+    /// The copy (lsrec_kernels.h has each format's layout); 64-byte aligned; owned.
+    let storage: UnsafeMutableRawPointer
+    /// Bytes at `storage`: the values, then (int8) the row scales.
+    let bytes: Int
+    /// Columns as stored: d, or (int8) d rounded up to a multiple of 4.
+    let columns: Int
+    /// max over rows of the bracket multiplying ‖u‖ above.
     let perUnitNorm: Double
+    /// int8: max over rows of (1 + 3ε)‖x̃‖, multiplying ‖δ‖; 0 for binary16.
+    let perQuantError: Double
     /// 2ε max|b|.
     let absolute: Double
+    /// int8: each row's own two factors (the brackets multiplying ‖u‖ and ‖δ‖ above), as floats
+    /// rounded up, interleaved: a listed row whose bound cannot reach the k-th best lower bound is
+    /// not rescored (`Model.screenedPass`). Empty for binary16.
+    let rowFactors: [Float]
 
-    /// nil when the CPU lacks the kernel's vector path (the portable screen would be slower than
-    /// exact scoring) or a value overflows binary16 (no bound then): top-K stays exact either way.
-    init?(items: [Float], bias: [Float], rows n: Int, dim d: Int) {
-        guard n > 0, d > 0, items.count == n * d, bias.count == n, lsk_screen_path() == 1 else { return nil }
-        let total = (n + 7) / 8 * 8 * d
-        let h = UnsafeMutableRawPointer.allocate(byteCount: total * 2, alignment: 64)
-            .bindMemory(to: UInt16.self, capacity: total)
-        h.initialize(repeating: 0, count: total)
-        let eps = 0x1p-24, gamma = Double(d) * eps / (1 - Double(d) * eps)
-        var worst = 0.0
-        for i in 0..<n {
-            var err2 = 0.0, norm2 = 0.0, rounded2 = 0.0
-            let base = (i / 8) * 8 * d + i % 8
-            for c in 0..<d {
-                let v = items[i * d + c]
-                let bits = halfBitsFromFloat(v)
-                guard !halfBitsAreNonFinite(bits) else {
-                    h.deinitialize(count: total)
-                    h.deallocate()
-                    return nil
-                }
-                h[base + c * 8] = bits
-                let r = Double(floatFromHalfBits(bits)), x = Double(v)
-                err2 += (x - r) * (x - r)
-                norm2 += x * x
-                rounded2 += r * r
-            }
-            let norm = norm2.squareRoot(), rounded = rounded2.squareRoot()
-            worst = max(worst, err2.squareRoot() + gamma * (norm + rounded) + 2 * eps * (1 + gamma) * max(norm, rounded))
+    var halves: UnsafePointer<UInt16> { UnsafePointer(storage.assumingMemoryBound(to: UInt16.self)) }
+    var quads: UnsafePointer<UInt8> { UnsafePointer(storage.assumingMemoryBound(to: UInt8.self)) }
+    /// int8: the row scales σ, after the values (padded to whole blocks, 64-byte aligned).
+    var rowScales: UnsafePointer<Float> {
+        UnsafePointer((storage + valueBytes).assumingMemoryBound(to: Float.self))
+    }
+    private let valueBytes: Int
+
+    /// The format this CPU scans fastest, or nil when neither kernel has its vector path here (the
+    /// portable screen would be slower than exact scoring).
+    static var bestFormat: Format? {
+        if lsk_screen_int8_path() == 1 { return .int8 }
+        if lsk_screen_path() == 1 { return .half }
+        return nil
+    }
+
+    /// nil when `format` (default: `bestFormat`) is unavailable on this CPU, d is too wide for int8
+    /// (d > 1040: the integer dot product would no longer be exact in float32), or a value overflows
+    /// binary16 (no bound then): top-K stays exact either way.
+    init?(items: [Float], bias: [Float], rows n: Int, dim d: Int, format wanted: Format? = nil) {
+        guard n > 0, d > 0, items.count == n * d, bias.count == n, let format = wanted ?? Self.bestFormat else {
+            return nil
         }
-        halves = h
-        count = total
+        let eps = 0x1p-24, gamma = Double(d) * eps / (1 - Double(d) * eps)
+        let blocks = (n + 7) / 8
+        var worst = 0.0, worstQuant = 0.0, factors: [Float] = []
+        switch format {
+        case .half:
+            guard lsk_screen_path() == 1 else { return nil }
+            let total = blocks * 8 * d
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: total * 2, alignment: 64)
+            let h = raw.initializeMemory(as: UInt16.self, repeating: 0, count: total)
+            for i in 0..<n {
+                var err2 = 0.0, norm2 = 0.0, rounded2 = 0.0
+                let base = (i / 8) * 8 * d + i % 8
+                for c in 0..<d {
+                    let v = items[i * d + c]
+                    let bits = halfBitsFromFloat(v)
+                    guard !halfBitsAreNonFinite(bits) else {
+                        raw.deallocate()
+                        return nil
+                    }
+                    h[base + c * 8] = bits
+                    let r = Double(floatFromHalfBits(bits)), x = Double(v)
+                    err2 += (x - r) * (x - r)
+                    norm2 += x * x
+                    rounded2 += r * r
+                }
+                let norm = norm2.squareRoot(), rounded = rounded2.squareRoot()
+                worst = max(worst, err2.squareRoot() + gamma * (norm + rounded) + 2 * eps * (1 + gamma) * max(norm, rounded))
+            }
+            storage = raw
+            bytes = total * 2
+            valueBytes = bytes
+            columns = d
+        case .int8:
+            guard lsk_screen_int8_path() == 1, d <= 1040 else { return nil }
+            let d4 = (d + 3) / 4 * 4
+            let values = blocks * 8 * d4, scalesAt = (values + 63) / 64 * 64
+            factors.reserveCapacity(2 * n)
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: scalesAt + blocks * 8 * 4, alignment: 64)
+            let q = raw.initializeMemory(as: UInt8.self, repeating: 128, count: scalesAt)
+            let sigma = (raw + scalesAt).initializeMemory(as: Float.self, repeating: 0, count: blocks * 8)
+            for i in 0..<n {
+                var top: Float = 0
+                for c in 0..<d { top = max(top, abs(items[i * d + c])) }
+                let scale = top / 127
+                sigma[i] = scale
+                var err2 = 0.0, norm2 = 0.0, stored2 = 0.0
+                let base = (i / 8) * 8 * d4 + (i % 8) * 4
+                for c in 0..<d {
+                    let v = items[i * d + c]
+                    let level = scale > 0 ? max(-127, min(127, (v / scale).rounded())) : 0
+                    q[base + (c / 4) * 32 + c % 4] = UInt8(Int(level) + 128)
+                    let r = Double(scale) * Double(level), x = Double(v)
+                    err2 += (x - r) * (x - r)
+                    norm2 += x * x
+                    stored2 += r * r
+                }
+                let norm = norm2.squareRoot(), stored = stored2.squareRoot()
+                let perUnit = err2.squareRoot() + (gamma + 2 * eps) * norm + 3 * eps * stored
+                let perQuant = (1 + 3 * eps) * stored
+                worst = max(worst, perUnit)
+                worstQuant = max(worstQuant, perQuant)
+                factors.append(Self.roundedUp(perUnit))
+                factors.append(Self.roundedUp(perQuant))
+            }
+            storage = raw
+            bytes = scalesAt + blocks * 8 * 4
+            valueBytes = scalesAt
+            columns = d4
+        }
+        self.format = format
         perUnitNorm = worst
+        perQuantError = worstQuant
+        rowFactors = factors
         absolute = 2 * eps * bias.reduce(0.0) { max($0, abs(Double($1))) }
     }
 
-    deinit {
-        halves.deinitialize(count: count)
-        halves.deallocate()
+    deinit { storage.deallocate() }
+
+    /// The smallest float ≥ x (x ≥ 0 and finite).
+    static func roundedUp(_ x: Double) -> Float {
+        let f = Float(x)
+        return Double(f) < x ? f.nextUp : f
     }
 
-    /// Memory held by the copy.
-    var bytes: Int { count * MemoryLayout<UInt16>.size }
-
-    /// An upper bound on |exact − screened| score for a user vector of norm `userNorm`.
-    func slack(userNorm: Double) -> Double { (perUnitNorm * userNorm + absolute) * 1.001 + 1e-30 }
+    /// An upper bound on |exact − screened| score for a user vector of norm `userNorm` whose int8
+    /// copy is off by `quantError` (‖δ‖; 0 for binary16).
+    func slack(userNorm: Double, quantError: Double = 0) -> Double {
+        (perUnitNorm * userNorm + perQuantError * quantError + absolute) * 1.001 + 1e-30
+    }
 }
 
 extension Model {
-    /// Single-user top-K through the screen (ItemScreen): nil when the user vector is not finite
-    /// (the exact path then decides what a NaN or an overflow ranks as).
+    /// Single-user top-K through the screen (ItemScreen): nil when the user vector or the bound
+    /// is not finite (the exact path then decides what a NaN or an overflow ranks as).
     ///
-    /// One pass over the binary16 copy (`lsk_screen_select`, in C: the whole scan and its
-    /// selection in one call) keeps a heap of the k best *approximate* scores and a list of
-    /// candidates; then only the candidates that can still make the result are rescored
+    /// One pass over the copy (`lsk_screen_select` / `lsk_screen_select_int8`, in C: the whole
+    /// scan and its selection in one call) keeps a heap of the k best *approximate* scores and a
+    /// list of candidates; then only the candidates that can still make the result are rescored
     /// exactly, in index order, into the real heap. Why it is exact: the k items holding the
     /// final approximate threshold T̃ have exact scores ≥ T̃ − slack, so the exact k-th score is
     /// at least that, and any item that can rank in the top k has an approximate score
@@ -99,40 +190,89 @@ extension Model {
         var norm2 = 0.0
         for j in 0..<dim { norm2 += Double(u[j]) * Double(u[j]) }
         guard norm2.isFinite else { return nil }
-        let twoSlack = 2 * screen.slack(userNorm: norm2.squareRoot())
         let n = nItems
         let kk = min(k, n)  // k may be anything up to Int.max (a C caller's size_t): bound the arithmetic
         guard kk > 0 else { return [] }
-        // About 8k rows are usually listed; ties can list more, and then a second pass has room
-        // for every row (it cannot overflow).
-        if let r = screenedPass(screen, u, k: kk, slack: twoSlack, excluded: excluded, room: min(n, 4 * kk + 256)) {
+        guard screen.format == .int8 else {
+            return screenedTopK(screen, u, k: kk, slack: 2 * screen.slack(userNorm: norm2.squareRoot()),
+                                excluded: excluded, quantized: nil)
+        }
+        return withUnsafeTemporaryAllocation(of: Int8.self, capacity: screen.columns) { p -> [ScoredItem]? in
+            let uq = p.baseAddress!
+            let quant = quantize(u, into: uq, columns: screen.columns)
+            let twoSlack = 2 * screen.slack(userNorm: norm2.squareRoot(), quantError: quant.error)
+            guard twoSlack.isFinite else { return nil }
+            let norms = (user: norm2.squareRoot(), quant: quant.error)
+            return screenedTopK(screen, u, k: kk, slack: twoSlack, excluded: excluded,
+                                quantized: (UnsafePointer(uq), quant.scale, norms))
+        }
+    }
+
+    /// u's int8 copy for the int8 screen: τ = max|u_j| / 127, p_j = round(u_j / τ) (zero past d),
+    /// and ‖u − τ p‖ in Double from the values actually stored.
+    private func quantize(_ u: UnsafePointer<Float>, into p: UnsafeMutablePointer<Int8>,
+                          columns: Int) -> (scale: Float, error: Double) {
+        var top: Float = 0
+        for j in 0..<dim { top = max(top, abs(u[j])) }
+        let scale = top / 127
+        var err2 = 0.0
+        for j in 0..<columns {
+            guard j < dim else {
+                p[j] = 0
+                continue
+            }
+            let level = scale > 0 ? max(-127, min(127, (u[j] / scale).rounded())) : 0
+            p[j] = Int8(level)
+            let e = Double(u[j]) - Double(scale) * Double(level)
+            err2 += e * e
+        }
+        return (scale, err2.squareRoot())
+    }
+
+    /// A pass with room for about 8k listed rows, and if ties listed more, a second pass with
+    /// room for every row (it cannot overflow).
+    private func screenedTopK(_ screen: ItemScreen, _ u: UnsafePointer<Float>, k: Int, slack: Double,
+                              excluded: ExclusionSet?, quantized: Quantized?) -> [ScoredItem]? {
+        let n = nItems
+        if let r = screenedPass(screen, u, k: k, slack: slack, excluded: excluded, quantized: quantized,
+                                room: min(n, 4 * k + 256)) {
             return r
         }
-        return screenedPass(screen, u, k: kk, slack: twoSlack, excluded: excluded, room: n)
+        return screenedPass(screen, u, k: k, slack: slack, excluded: excluded, quantized: quantized, room: n)
     }
 
     /// One scan of the screen listing at most `room` rows (nil if they did not fit), then the
     /// exact scores of the listed rows that the final cutoff leaves in.
     private func screenedPass(_ screen: ItemScreen, _ u: UnsafePointer<Float>, k: Int, slack: Double,
-                              excluded: ExclusionSet?, room: Int) -> [ScoredItem]? {
+                              excluded: ExclusionSet?, quantized: Quantized?,
+                              room: Int) -> [ScoredItem]? {
         let d = dim, n = nItems
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: k + room + 1) { floats -> [ScoredItem]? in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: room) { rows -> [ScoredItem]? in
                 let heap = floats.baseAddress!, scores = heap + k, one = scores + room, at = rows.baseAddress!
                 var cutoff: Float = 0
                 let listed = itemBias.withUnsafeBufferPointer { bias in
-                    let select = { (slots: UnsafePointer<Int32>?, mask: Int) in
-                        lsk_screen_select(screen.halves, n, d, u, bias.baseAddress!, k, slack, slots, mask,
-                                          heap, at, scores, room, &cutoff)
+                    let select = { (slots: UnsafePointer<Int32>?, mask: Int) -> Int in
+                        if let (uq, scale, _) = quantized {
+                            return lsk_screen_select_int8(screen.quads, screen.rowScales, n, screen.columns, uq, scale,
+                                                          bias.baseAddress!, k, slack, slots, mask, heap, at, scores,
+                                                          room, &cutoff)
+                        }
+                        return lsk_screen_select(screen.halves, n, d, u, bias.baseAddress!, k, slack, slots, mask,
+                                                 heap, at, scores, room, &cutoff)
                     }
                     if let excluded, !excluded.isEmpty { return excluded.withSlots { select($0, $1) } }
                     return select(nil, 0)
                 }
                 guard listed >= 0 else { return nil }  // SIZE_MAX: the rows did not fit in `room`
+                let floor = quantized.map { rowBoundFloor(screen, $0.norms, k: k, listed: listed, rows: at, scores: scores) }
                 var exact = TopKHeap(k: k, capacityHint: n)
                 items.withUnsafeBufferPointer { x in
                     itemBias.withUnsafeBufferPointer { bias in
                         for j in 0..<listed where scores[j] >= cutoff {
+                            if let floor, Double(scores[j]) + rowBound(screen, floor.norms, Int(at[j])) < floor.value {
+                                continue  // its own bound cannot reach k rows' lower bounds
+                            }
                             // The exact score, bit for bit what the unscreened path computes.
                             let i = Int(at[j])
                             exact.offer(i, lsk_score_rows(x.baseAddress! + i * d, 1, d, u, bias.baseAddress! + i, one))
@@ -142,5 +282,54 @@ extension Model {
                 return exact.sorted()
             }
         }
+    }
+
+    /// The int8 screen's user side: u's int8 copy, its scale τ, and ‖u‖, ‖u − τp‖.
+    typealias Quantized = (UnsafePointer<Int8>, Float, norms: (user: Double, quant: Double))
+
+    /// Row i's own bound on |exact − approximate score| (the int8 formula of ItemScreen with the
+    /// row's factors), in Double.
+    private func rowBound(_ screen: ItemScreen, _ norms: (user: Double, quant: Double), _ i: Int) -> Double {
+        let eps2 = 0x1p-23
+        let f = screen.rowFactors
+        return (norms.user * Double(f[2 * i]) + norms.quant * Double(f[2 * i + 1]) + eps2 * abs(Double(itemBias[i])))
+            * 1.001 + 1e-30
+    }
+
+    /// The k-th largest lower bound (approximate score − own bound) over the listed rows (−∞ when
+    /// fewer than k): at least k rows have an exact score at or above it, so the exact k-th best
+    /// is too, and a listed row whose approximate score plus its own bound stays below it cannot
+    /// enter the top k.
+    private func rowBoundFloor(_ screen: ItemScreen, _ norms: (user: Double, quant: Double), k: Int, listed: Int,
+                               rows: UnsafePointer<UInt32>, scores: UnsafePointer<Float>)
+        -> (value: Double, norms: (user: Double, quant: Double)) {
+        guard listed >= k else { return (-.infinity, norms) }
+        // A min-heap of the k largest lower bounds: its root is the k-th largest.
+        let value = withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { buffer -> Double in
+            let h = buffer.baseAddress!
+            for j in 0..<listed {
+                let low = Double(scores[j]) - rowBound(screen, norms, Int(rows[j]))
+                if j < k {
+                    var c = j
+                    while c > 0, h[(c - 1) / 2] > low {
+                        h[c] = h[(c - 1) / 2]
+                        c = (c - 1) / 2
+                    }
+                    h[c] = low
+                } else if low > h[0] {
+                    var p = 0
+                    while 2 * p + 1 < k {
+                        var c = 2 * p + 1
+                        if c + 1 < k, h[c + 1] < h[c] { c += 1 }
+                        if h[c] >= low { break }
+                        h[p] = h[c]
+                        p = c
+                    }
+                    h[p] = low
+                }
+            }
+            return h[0]
+        }
+        return (value, norms)
     }
 }

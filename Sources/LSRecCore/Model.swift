@@ -40,9 +40,9 @@ public final class Model: @unchecked Sendable {
     /// The largest |value| in the vector of an item added to a catalogue that a user state may
     /// hold (an event on it); beyond, float32 overflow could not be ruled out. Set at load.
     public private(set) var heldVectorLimit: Float = 0
-    /// The binary16 screening copy of the item matrix (ModelOptions.screenItems), when built.
+    /// The approximate (int8 or binary16) copy of the item matrix (ModelOptions.screenItems), when built.
     let screen: ItemScreen?
-    /// True when single-user top-K goes through the binary16 screen.
+    /// True when single-user top-K goes through the screen.
     public var screensItems: Bool { screen != nil }
     /// Bytes of the screening copy (0 without one).
     public var screenBytes: Int { screen?.bytes ?? 0 }
@@ -139,7 +139,7 @@ public final class Model: @unchecked Sendable {
         gateW = try load("gate.w", [d, 2 * d + t])
         gateBias = try load("gate.bias", [d])
         outW = try load("out.w_h", [d, d])
-        screen = options.screenItems ? ItemScreen(items: items, bias: itemBias, rows: n, dim: d) : nil
+        screen = options.screenItems ? ItemScreen(items: items, bias: itemBias, rows: n, dim: d, format: options.screenFormat) : nil
         prepared = PreparedWeights(d: d, t: t, buckets: b, lstmWx: lstmWx, lstmBias: lstmBias, eventGap: eventGap,
                                    gateW: gateW, gateBias: gateBias, requestGap: requestGap,
                                    attnWq: attnWq, attnWk: attnWk)

@@ -3,10 +3,11 @@ import LSRecFormat
 import LSRecKernels
 @testable import LSRecCore
 
-/// The binary16 screen (ItemScreen.swift, LSREC_MODEL_SCREEN_ITEMS): its kernel against a float64
-/// loop, and screened top-K against the exact path — same ids and same score bits — on models
-/// built to make the screen's bound matter (near-duplicate rows below binary16's resolution,
-/// exact ties, a dominant bias, large norms).
+/// The screen (ItemScreen.swift, LSREC_MODEL_SCREEN_ITEMS), both formats: the binary16 kernel
+/// against a float64 loop, the int8 kernel against its documented formula bit for bit, their
+/// selection against a replay, and screened top-K against the exact path — same ids and same
+/// score bits — on models built to make the screen's bound matter (near-duplicate rows below the
+/// copy's resolution, exact ties, a dominant bias, large norms).
 final class ScreenTests: XCTestCase {
     override func tearDown() { lsk_force_portable(0) }
 
@@ -20,6 +21,31 @@ final class ScreenTests: XCTestCase {
         var h = [UInt16](repeating: 0, count: (rows + 7) / 8 * 8 * d)
         for i in 0..<rows { for c in 0..<d { h[(i / 8) * 8 * d + c * 8 + i % 8] = halfBitsFromFloat(x[i * d + c]) } }
         return h
+    }
+
+    /// The int8 layout of lsrec_kernels.h, built independently of ItemScreen: bytes (q + 128) and
+    /// row scales σ = max|x| / 127, q = round(x / σ).
+    func quantizeRows(_ x: [Float], rows: Int, d: Int) -> (bytes: [UInt8], scales: [Float], q: [Int], d4: Int) {
+        let d4 = (d + 3) / 4 * 4, blocks = (rows + 7) / 8
+        var bytes = [UInt8](repeating: 128, count: max(blocks * 8 * d4, 1)), scales = [Float](repeating: 0, count: blocks * 8)
+        var q = [Int](repeating: 0, count: rows * d4)
+        for i in 0..<rows {
+            let top = (0..<d).reduce(Float(0)) { max($0, abs(x[i * d + $1])) }
+            scales[i] = top / 127
+            for c in 0..<d {
+                let level = scales[i] > 0 ? Int(max(-127, min(127, (x[i * d + c] / scales[i]).rounded()))) : 0
+                q[i * d4 + c] = level
+                bytes[(i / 8) * 8 * d4 + (c / 4) * 32 + (i % 8) * 4 + c % 4] = UInt8(level + 128)
+            }
+        }
+        return (bytes, scales, q, d4)
+    }
+
+    /// u's int8 copy as Model.topKScreened makes it (zero-padded to d4).
+    func quantizeUser(_ u: [Float], d4: Int) -> (p: [Int8], scale: Float) {
+        let scale = u.reduce(Float(0)) { max($0, abs($1)) } / 127
+        let p = (0..<d4).map { c in c < u.count && scale > 0 ? Int8(max(-127, min(127, (u[c] / scale).rounded()))) : 0 }
+        return (p, scale)
     }
 
     /// Every row's approximate score from lsk_screen_select, in row order: k = rows and an
@@ -64,6 +90,74 @@ final class ScreenTests: XCTestCase {
         }
     }
 
+    /// The int8 kernel, both paths, against the formula of lsrec_kernels.h bit for bit: the exact
+    /// integer dot product, one multiply of the scales, one fused multiply-add of the bias.
+    func testInt8ScreenKernelMatchesItsFormula() {
+        for portable in [false, true] {
+            lsk_force_portable(portable ? 1 : 0)
+            let path = portable ? "portable" : (lsk_screen_int8_path() == 1 ? "avx512-vnni" : "portable (no VNNI here)")
+            for d in [1, 3, 4, 8, 17, 64, 65] {
+                for rows in [0, 1, 7, 8, 9, 31, 32, 33, 64, 131] {
+                    let x = randomFloats(rows * d, seed: UInt64(d * 977 + rows), scale: 3)
+                    var u = randomFloats(d, seed: UInt64(d) + 3)
+                    if d == 3 { u = [0, 0, 0] }  // a zero user vector: scale 0, every dot product 0
+                    let bias = randomFloats(rows, seed: UInt64(rows) + 11)
+                    let (bytes, scales, q, d4) = quantizeRows(x, rows: rows, d: d)
+                    let (p, us) = quantizeUser(u, d4: d4)
+                    for withBias in [true, false] {
+                        var heap = [Float](repeating: 0, count: max(rows, 1)), cutoff: Float = 0
+                        var idx = [UInt32](repeating: 7, count: rows + 1), out = [Float](repeating: 4321, count: rows + 1)
+                        let n = lsk_screen_select_int8(bytes, scales, rows, d4, p, us, withBias ? bias : nil, rows, .infinity,
+                                                       nil, 0, &heap, &idx, &out, rows, &cutoff)
+                        XCTAssertEqual(n, rows, "\(path) rows \(rows), d \(d)")
+                        XCTAssertEqual(idx.prefix(n).map(Int.init), Array(0..<rows), "\(path) rows \(rows), d \(d)")
+                        XCTAssertEqual(out[rows], 4321, "\(path): wrote past the end (rows \(rows), d \(d))")
+                        for i in 0..<rows {
+                            let dot = (0..<d4).reduce(0) { $0 + q[i * d4 + $1] * Int(p[$1]) }
+                            let want = (withBias ? bias[i] : 0).addingProduct(Float(dot), us * scales[i])
+                            XCTAssertEqual(out[i].bitPattern, want.bitPattern, "\(path) row \(i) of \(rows), d \(d), bias \(withBias)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// ItemScreen's int8 copy is the documented layout (the test's own quantizer), and its bound
+    /// factors hold: for random user vectors, |exact − approximate| ≤ the per-row bound ≤ the slack.
+    func testInt8ScreenLayoutAndBound() throws {
+        guard lsk_screen_int8_path() == 1 else { throw XCTSkip("no AVX-512 VNNI on this CPU") }
+        for (rows, d) in [(9, 5), (131, 64), (40, 17)] {
+            let x = randomFloats(rows * d, seed: UInt64(rows * d), scale: 2)
+            let bias = randomFloats(rows, seed: 5)
+            let screen = try XCTUnwrap(ItemScreen(items: x, bias: bias, rows: rows, dim: d, format: .int8))
+            let (bytes, scales, q, d4) = quantizeRows(x, rows: rows, d: d)
+            XCTAssertEqual(screen.columns, d4)
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: screen.quads, count: bytes.count)), bytes)
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: screen.rowScales, count: rows)), Array(scales.prefix(rows)))
+            for seed in 0..<20 {
+                let u = randomFloats(d, seed: UInt64(100 + seed), scale: Float(seed + 1))
+                let (p, us) = quantizeUser(u, d4: d4)
+                var un = 0.0, du = 0.0
+                for c in 0..<d {
+                    un += Double(u[c]) * Double(u[c])
+                    du += pow(Double(u[c]) - Double(us) * Double(p[c]), 2)
+                }
+                let slack = screen.slack(userNorm: un.squareRoot(), quantError: du.squareRoot())
+                for i in 0..<rows {
+                    var exact = Double(bias[i])
+                    for c in 0..<d { exact += Double(x[i * d + c]) * Double(u[c]) }
+                    let dot = (0..<d4).reduce(0) { $0 + q[i * d4 + $1] * Int(p[$1]) }
+                    let approx = Double(bias[i].addingProduct(Float(dot), us * scales[i]))
+                    let own = (un.squareRoot() * Double(screen.rowFactors[2 * i]) + du.squareRoot()
+                               * Double(screen.rowFactors[2 * i + 1]) + 0x1p-23 * abs(Double(bias[i]))) * 1.001 + 1e-30
+                    XCTAssertLessThanOrEqual(abs(exact - approx), own, "rows \(rows) d \(d) row \(i) seed \(seed)")
+                    XCTAssertLessThanOrEqual(own, slack * (1 + 1e-12), "rows \(rows) d \(d) row \(i) seed \(seed)")
+                }
+            }
+        }
+    }
+
     /// The selection lsk_screen_select documents, replayed in Swift on the kernel's own per-row
     /// scores: the k best so far (ties count), the cutoff = largest float ≤ k-th best − slack
     /// (rounded in Double), rows listed when at or above the cutoff in force, excluded rows
@@ -95,46 +189,59 @@ final class ScreenTests: XCTestCase {
         return (listed, cutoff)
     }
 
-    /// lsk_screen_select against the reference, on both paths: listed rows, their score bits and
-    /// the final cutoff agree exactly, over k, slack, exclusions and a `cap` small enough to make
-    /// it compact and to overflow (SIZE_MAX); rows with tied scores included.
+    /// lsk_screen_select and lsk_screen_select_int8 against the reference, on both paths: listed
+    /// rows, their score bits and the final cutoff agree exactly, over k, slack, exclusions and a
+    /// `cap` small enough to make it compact and to overflow (SIZE_MAX); rows with tied scores included.
     func testScreenSelectMatchesTheReferenceSelection() {
-        for portable in [false, true] {
-            lsk_force_portable(portable ? 1 : 0)
-            for d in [1, 8, 17, 64] {
-                for rows in [0, 1, 7, 8, 31, 32, 33, 128, 131] {
-                    var x = randomFloats(rows * d, seed: UInt64(d * 31 + rows))
-                    if rows > 20 { for c in 0..<d { x[12 * d + c] = x[3 * d + c]; x[19 * d + c] = x[3 * d + c] } }
-                    let u = randomFloats(d, seed: 4)
-                    let bias = randomFloats(rows, seed: 8).map { rows > 20 ? $0 * 0.1 : $0 }
-                    var b = bias
-                    if rows > 20 { b[12] = b[3]; b[19] = b[3] }  // rows 3, 12, 19 tie exactly
-                    let h = interleave(x, rows: rows, d: d)
-                    let (_, all, n) = allScreenScores(h, rows: rows, d: d, u: u, bias: b)
-                    XCTAssertEqual(n, rows)
-                    let scores = Array(all.prefix(rows))
-                    for k in [0, 1, 3, 10, rows] {
-                        for slack in [0, 0.05, 1.0] {
-                            for excludedRows in [Set<Int>(), Set((0..<rows).filter { $0 % 3 == 0 })] {
-                                var set = ExclusionSet(capacity: excludedRows.count)
-                                for r in excludedRows { set.insert(r) }
-                                for cap in [rows, k + 2, 1] {
-                                    let what = "portable \(portable) d \(d) rows \(rows) k \(k) slack \(slack) excl \(excludedRows.count) cap \(cap)"
-                                    var heap = [Float](repeating: 0, count: max(k, 1))
-                                    var idx = [UInt32](repeating: 0, count: max(cap, 1)), sc = [Float](repeating: 0, count: max(cap, 1))
-                                    var cutoff: Float = 0
-                                    let got = excludedRows.isEmpty
-                                        ? lsk_screen_select(h, rows, d, u, b, k, slack, nil, 0, &heap, &idx, &sc, cap, &cutoff)
-                                        : set.withSlots { lsk_screen_select(h, rows, d, u, b, k, slack, $0, $1, &heap, &idx, &sc, cap, &cutoff) }
-                                    guard let want = referenceSelect(scores, k: k, slack: slack, excluded: excludedRows, cap: cap) else {
-                                        XCTAssertEqual(got, -1, "\(what): expected SIZE_MAX (overflow)")
-                                        continue
+        typealias Select = (_ k: Int, _ slack: Double, _ slots: UnsafePointer<Int32>?, _ mask: Int,
+                            _ heap: inout [Float], _ idx: inout [UInt32], _ sc: inout [Float], _ cap: Int,
+                            _ cutoff: inout Float) -> Int
+        for int8 in [false, true] {
+            for portable in [false, true] {
+                lsk_force_portable(portable ? 1 : 0)
+                for d in [1, 8, 17, 64] {
+                    for rows in [0, 1, 7, 8, 31, 32, 33, 128, 131] {
+                        var x = randomFloats(rows * d, seed: UInt64(d * 31 + rows))
+                        if rows > 20 { for c in 0..<d { x[12 * d + c] = x[3 * d + c]; x[19 * d + c] = x[3 * d + c] } }
+                        let u = randomFloats(d, seed: 4)
+                        let bias = randomFloats(rows, seed: 8).map { rows > 20 ? $0 * 0.1 : $0 }
+                        var b = bias
+                        if rows > 20 { b[12] = b[3]; b[19] = b[3] }  // rows 3, 12, 19 tie exactly
+                        let h = interleave(x, rows: rows, d: d)
+                        let (q8, scales, _, d4) = quantizeRows(x, rows: rows, d: d)
+                        let (p, us) = quantizeUser(u, d4: d4)
+                        let select: Select = { k, slack, slots, mask, heap, idx, sc, cap, cutoff in
+                            int8 ? lsk_screen_select_int8(q8, scales, rows, d4, p, us, b, k, slack, slots, mask, &heap, &idx, &sc,
+                                                          cap, &cutoff)
+                                 : lsk_screen_select(h, rows, d, u, b, k, slack, slots, mask, &heap, &idx, &sc, cap, &cutoff)
+                        }
+                        var heapAll = [Float](repeating: 0, count: max(rows, 1)), idxAll = [UInt32](repeating: 0, count: max(rows, 1))
+                        var all = [Float](repeating: 0, count: max(rows, 1)), cutAll: Float = 0
+                        XCTAssertEqual(select(rows, .infinity, nil, 0, &heapAll, &idxAll, &all, rows, &cutAll), rows)
+                        let scores = Array(all.prefix(rows))
+                        for k in [0, 1, 3, 10, rows] {
+                            for slack in [0, 0.05, 1.0] {
+                                for excludedRows in [Set<Int>(), Set((0..<rows).filter { $0 % 3 == 0 })] {
+                                    var set = ExclusionSet(capacity: excludedRows.count)
+                                    for r in excludedRows { set.insert(r) }
+                                    for cap in [rows, k + 2, 1] {
+                                        let what = "int8 \(int8) portable \(portable) d \(d) rows \(rows) k \(k) slack \(slack) excl \(excludedRows.count) cap \(cap)"
+                                        var heap = [Float](repeating: 0, count: max(k, 1))
+                                        var idx = [UInt32](repeating: 0, count: max(cap, 1)), sc = [Float](repeating: 0, count: max(cap, 1))
+                                        var cutoff: Float = 0
+                                        let got = excludedRows.isEmpty
+                                            ? select(k, slack, nil, 0, &heap, &idx, &sc, cap, &cutoff)
+                                            : set.withSlots { select(k, slack, $0, $1, &heap, &idx, &sc, cap, &cutoff) }
+                                        guard let want = referenceSelect(scores, k: k, slack: slack, excluded: excludedRows, cap: cap) else {
+                                            XCTAssertEqual(got, -1, "\(what): expected SIZE_MAX (overflow)")
+                                            continue
+                                        }
+                                        XCTAssertEqual(got, want.listed.count, what)
+                                        guard got == want.listed.count else { continue }
+                                        XCTAssertEqual(idx.prefix(got).map(Int.init), want.listed, what)
+                                        XCTAssertEqual(sc.prefix(got).map(\.bitPattern), want.listed.map { scores[$0].bitPattern }, what)
+                                        XCTAssertEqual(cutoff.bitPattern, want.cutoff.bitPattern, what)
                                     }
-                                    XCTAssertEqual(got, want.listed.count, what)
-                                    guard got == want.listed.count else { continue }
-                                    XCTAssertEqual(idx.prefix(got).map(Int.init), want.listed, what)
-                                    XCTAssertEqual(sc.prefix(got).map(\.bitPattern), want.listed.map { scores[$0].bitPattern }, what)
-                                    XCTAssertEqual(cutoff.bitPattern, want.cutoff.bitPattern, what)
                                 }
                             }
                         }
@@ -206,9 +313,28 @@ final class ScreenTests: XCTestCase {
                             users: Int = 12, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let bytes = try TestModel.bytes(shape, embedding: embedding, bias: bias)
         let exact = try Model(bytes: bytes)
-        let screened = try Model(bytes: bytes, options: ModelOptions(screenItems: true))
         XCTAssertFalse(exact.screensItems)
-        XCTAssertEqual(screened.screensItems, lsk_screen_path() == 1, what, file: file, line: line)
+        for format in [ItemScreen.Format.int8, .half] {
+            let screened = try Model(bytes: bytes, options: Self.options(format))
+            XCTAssertEqual(screened.screensItems, Self.available(format), "\(what) \(format)", file: file, line: line)
+            try assertSameRankings(exact, screened, shape: shape, users: users, "\(what) \(format)", file: file, line: line)
+        }
+        // The default picks the fastest format this CPU has.
+        XCTAssertEqual(try Model(bytes: bytes, options: ModelOptions(screenItems: true)).screen?.format, ItemScreen.bestFormat)
+    }
+
+    static func options(_ format: ItemScreen.Format) -> ModelOptions {
+        var o = ModelOptions(screenItems: true)
+        o.screenFormat = format
+        return o
+    }
+
+    static func available(_ format: ItemScreen.Format) -> Bool {
+        format == .int8 ? lsk_screen_int8_path() == 1 : lsk_screen_path() == 1
+    }
+
+    func assertSameRankings(_ exact: Model, _ screened: Model, shape: TestModel.Shape, users: Int, _ what: String,
+                            file: StaticString, line: UInt) throws {
         for u in 0..<users {
             var s = exact.newState()
             let events = TestModel.events(count: 3 + 7 * u, nItems: shape.nItems, seed: UInt64(100 + u))
@@ -284,52 +410,99 @@ final class ScreenTests: XCTestCase {
         }
         let bytes = try TestModel.bytes(shape, embedding: e, bias: [Float](repeating: 0, count: shape.nItems))
         let exact = try Model(bytes: bytes)
-        let screened = try Model(bytes: bytes, options: ModelOptions(screenItems: true))
+        let screened = try Model(bytes: bytes, options: Self.options(.half))
         guard let screen = screened.screen else { throw XCTSkip("no F16C on this CPU") }
         var u = [Float](repeating: 0, count: 8)
         u[0] = 1
         u[1] = 1
+        assertEvenItemWins(exact, screened, screen, u)
+    }
+
+    /// The screened ranking of the 24 items of the two rounding tests equals the exact one, whose
+    /// best is the even item with the largest jitter (22), for k within and across the pairs.
+    func assertEvenItemWins(_ exact: Model, _ screened: Model, _ screen: ItemScreen, _ u: [Float],
+                            file: StaticString = #filePath, line: UInt = #line) {
         for k in [1, 3, 12, 13, 24] {
             let want = exact.topK(userVector: u, k: k, excluded: nil)
-            XCTAssertEqual(want.first?.index, 22, "the even item with the largest jitter ranks first")
+            XCTAssertEqual(want.first?.index, 22, "the even item with the largest jitter ranks first", file: file, line: line)
             let got = screened.topKScreened(screen, userVector: u, k: k, excluded: nil)
-            XCTAssertEqual(got?.map(\.index), want.map(\.index), "k \(k)")
-            XCTAssertEqual(got?.map(\.score.bitPattern), want.map(\.score.bitPattern), "k \(k)")
+            XCTAssertEqual(got?.map(\.index), want.map(\.index), "k \(k)", file: file, line: line)
+            XCTAssertEqual(got?.map(\.score.bitPattern), want.map(\.score.bitPattern), "k \(k)", file: file, line: line)
         }
+    }
+
+    /// The int8 analogue: with u = (1, 1, 1, 0, …) (stored exactly, τ = 1/127), a = (1, 63.49/127,
+    /// 0) stores q = (127, 63, 0) and b = (1, 63.51/127, −0.1/127) stores (127, 64, 0), so b's
+    /// approximate score is higher but a's exact score is (by 0.08/127). Only the bound makes the
+    /// screen rescore a (with the slack and the row bounds set to 0 this test fails).
+    func testTheInt8BoundCatchesItemsThatRoundingReorders() throws {
+        guard lsk_screen_int8_path() == 1 else { throw XCTSkip("no AVX-512 VNNI on this CPU") }
+        var shape = TestModel.Shape()
+        shape.nItems = 24
+        shape.dim = 8
+        shape.textDim = 0
+        var e = [Float](repeating: 0, count: shape.nItems * shape.dim)
+        for i in 0..<shape.nItems {
+            let jitter = Float(i) * 0x1p-20  // distinct exact scores, same stored values
+            e[i * 8] = 1 + jitter
+            e[i * 8 + 1] = (i % 2 == 0 ? 63.49 : 63.51) / 127
+            e[i * 8 + 2] = i % 2 == 0 ? 0 : -0.1 / 127
+        }
+        let bytes = try TestModel.bytes(shape, embedding: e, bias: [Float](repeating: 0, count: shape.nItems))
+        let exact = try Model(bytes: bytes)
+        let screened = try Model(bytes: bytes, options: Self.options(.int8))
+        let screen = try XCTUnwrap(screened.screen)
+        var u = [Float](repeating: 0, count: 8)
+        u[0] = 1
+        u[1] = 1
+        u[2] = 1
+        assertEvenItemWins(exact, screened, screen, u)
     }
 
     /// k far beyond the catalogue (a C caller's size_t): no arithmetic overflow, every item, exact.
     func testHugeKIsTheWholeRanking() throws {
         let bytes = try TestModel.bytes()
         let exact = try Model(bytes: bytes)
-        let screened = try Model(bytes: bytes, options: ModelOptions(screenItems: true))
         var s = exact.newState()
         for e in TestModel.events(count: 25) { try exact.update(&s, itemID: e.id, timestamp: e.time) }
-        for k in [Int.max, Int.max / 2, Int.max / 16] {
-            let want = try exact.topK(s, now: .lastEvent, k: k)
-            let got = try screened.topK(s, now: .lastEvent, k: k)
-            XCTAssertEqual(got.count, exact.nItems)
-            XCTAssertEqual(got, want, "k \(k)")
+        for format in [ItemScreen.Format.int8, .half] {
+            let screened = try Model(bytes: bytes, options: Self.options(format))
+            for k in [Int.max, Int.max / 2, Int.max / 16] {
+                let want = try exact.topK(s, now: .lastEvent, k: k)
+                let got = try screened.topK(s, now: .lastEvent, k: k)
+                XCTAssertEqual(got.count, exact.nItems)
+                XCTAssertEqual(got, want, "\(format) k \(k)")
+            }
         }
     }
 
-    /// A value beyond binary16's range: no screen (no bound), top-K stays exact.
-    func testNoScreenWhenAValueDoesNotFitBinary16() throws {
+    /// A value beyond binary16's range: no binary16 screen (no bound); the int8 copy has no range
+    /// limit and is built where the CPU has it. Top-K stays exact either way.
+    func testNoBinary16ScreenWhenAValueDoesNotFitIt() throws {
         var shape = TestModel.Shape()
         shape.textDim = 0
         var e = randomFloats(shape.nItems * shape.dim, seed: 3, scale: 0.5)
         e[17] = 70000
-        let model = try Model(bytes: TestModel.bytes(shape, embedding: e), options: ModelOptions(screenItems: true))
-        XCTAssertFalse(model.screensItems)
-        XCTAssertEqual(model.screenBytes, 0)
+        let bytes = try TestModel.bytes(shape, embedding: e)
+        let half = try Model(bytes: bytes, options: Self.options(.half))
+        XCTAssertFalse(half.screensItems)
+        XCTAssertEqual(half.screenBytes, 0)
+        let int8 = try Model(bytes: bytes, options: Self.options(.int8))
+        XCTAssertEqual(int8.screensItems, Self.available(.int8))
+        try assertSameRankings(try Model(bytes: bytes), int8, shape: shape, users: 4, "a value of 70000, int8",
+                               file: #filePath, line: #line)
     }
 
     func testScreenSizeAndTheFlagOffByDefault() throws {
         let bytes = try TestModel.bytes()
         XCTAssertFalse(try Model(bytes: bytes).screensItems)
-        let screened = try Model(bytes: bytes, options: ModelOptions(screenItems: true))
-        if screened.screensItems {
-            XCTAssertEqual(screened.screenBytes, (300 + 7) / 8 * 8 * 16 * 2)
+        let half = try Model(bytes: bytes, options: Self.options(.half))
+        if half.screensItems {
+            XCTAssertEqual(half.screenBytes, (300 + 7) / 8 * 8 * 16 * 2)
+        }
+        let int8 = try Model(bytes: bytes, options: Self.options(.int8))
+        if int8.screensItems {  // values (a multiple of 64 bytes here), then a float scale per row
+            XCTAssertEqual(int8.screenBytes, (300 + 7) / 8 * 8 * 16 + (300 + 7) / 8 * 8 * 4)
         }
     }
 }

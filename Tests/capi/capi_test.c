@@ -477,6 +477,8 @@ static void test_hostile_files(const lsrec_model *m, const unsigned char *file, 
         EXPECT(LSREC_E_MODEL_MISMATCH, lsrec_state_update, m, theirs, ID(3), LSREC_TS_UNKNOWN);
         EXPECT(LSREC_E_MODEL_MISMATCH, lsrec_score, m, theirs, LSREC_NOW_LAST_EVENT, sc, N_ITEMS);
         EXPECT(LSREC_E_MODEL_MISMATCH, lsrec_topk, other, mine, LSREC_NOW_LAST_EVENT, 4, 0, NULL, 0, top, NULL, &n_out);
+        EXPECT(LSREC_E_MODEL_MISMATCH, lsrec_state_update_topk, other, mine, ID(3), LSREC_TS_UNKNOWN,
+               LSREC_NOW_LAST_EVENT, 4, 0, NULL, 0, top, NULL, &n_out);
         CHECK(n_out == 99);
         CHECK(state_is(theirs, blob, blen) && state_is(mine, mblob, mlen)); /* nothing changed */
         /* moving a user between them is what lsrec_state_rebase is for */
@@ -930,8 +932,86 @@ static void test_ranking(const lsrec_model *m) {
     for (int u = 0; u < N_STATES; u++) lsrec_state_free(st[u]);
 }
 
+/* lsrec_state_update_topk against lsrec_state_update then lsrec_topk on a clone, on the plain and
+ * the screened model: the same ids and score bits, the same state after (blob bytes); every
+ * refused call leaves the state, the buffers and *n_out as they were. */
+static void expect_update_topk_equal(const lsrec_model *m, lsrec_state *s, int64_t item, int64_t ts, int64_t now,
+                                     size_t k, uint32_t flags, const int64_t *ex, size_t n_ex) {
+    lsrec_state *ref = NULL;
+    OK(lsrec_state_clone, s, &ref);
+    int64_t a_ids[N_ITEMS + 4], b_ids[N_ITEMS + 4];
+    float a_sc[N_ITEMS + 4], b_sc[N_ITEMS + 4];
+    size_t a_n = 0, b_n = 1;
+    OK(lsrec_state_update, m, ref, item, ts);
+    OK(lsrec_topk, m, ref, now, k, flags, ex, n_ex, a_ids, a_sc, &a_n);
+    OK(lsrec_state_update_topk, m, s, item, ts, now, k, flags, ex, n_ex, b_ids, b_sc, &b_n);
+    CHECK(a_n == b_n);
+    CHECK(memcmp(a_ids, b_ids, k * sizeof a_ids[0]) == 0 && memcmp(a_sc, b_sc, k * sizeof a_sc[0]) == 0);
+    size_t len;
+    unsigned char *blob = blob_of(ref, &len);
+    CHECK(state_is(s, blob, len));
+    free(blob);
+    lsrec_state_free(ref);
+}
+
+static void test_update_topk(const char *path, const lsrec_model *plain) {
+    section("lsrec_state_update_topk = update + topk; refused calls change nothing");
+    lsrec_model_params p = lsrec_model_default_params();
+    p.flags = LSREC_MODEL_SCREEN_ITEMS;
+    lsrec_model *screened = NULL;
+    OK(lsrec_model_load_ex, path, &p, &screened);
+    const lsrec_model *models[2] = {plain, screened};
+    int64_t ex[3] = {ID(4), ID(9), 424242 /* unknown: ignored */};
+    for (int mi = 0; mi < 2; mi++) {
+        const lsrec_model *m = models[mi];
+        lsrec_state *s = state_with(m, 11, 30), *fresh = NULL;
+        OK(lsrec_state_new, m, &fresh);
+        int64_t t = T0 + 86400 * 400;
+        for (int e = 0; e < 6; e++) {
+            t += 90;
+            expect_update_topk_equal(m, s, ID(3 * e + 1), t, LSREC_NOW_LAST_EVENT, 10, 0, NULL, 0);
+            t += 60;
+            expect_update_topk_equal(m, s, ID(5 * e + 2), t, t + 3600, 7, LSREC_EXCLUDE_SEEN, ex, 3);
+        }
+        expect_update_topk_equal(m, s, ID(17), LSREC_TS_UNKNOWN, LSREC_NOW_LAST_EVENT, 3, 0, ex, 2);
+        expect_update_topk_equal(m, s, ID(18), t, LSREC_NOW_LAST_EVENT, N_ITEMS + 3, 0, NULL, 0); /* k > N */
+        expect_update_topk_equal(m, fresh, ID(1), T0, LSREC_NOW_LAST_EVENT, 5, LSREC_EXCLUDE_SEEN, NULL, 0);
+
+        /* Refused: the state (blob bytes), out_items, out_scores and *n_out stay as they were. */
+        size_t lb;
+        unsigned char *before = blob_of(s, &lb);
+        int64_t ids[8] = {123, 123, 123, 123, 123, 123, 123, 123};
+        float sc[8] = {5, 5, 5, 5, 5, 5, 5, 5};
+        size_t n = 77;
+        EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_update_topk, NULL, s, ID(2), t + 1, -1, 8, 0, NULL, 0, ids, sc, &n);
+        EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_update_topk, m, NULL, ID(2), t + 1, -1, 8, 0, NULL, 0, ids, sc, &n);
+        EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_update_topk, m, s, ID(2), t + 1, -1, 0, 0, NULL, 0, ids, sc, &n);
+        EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_update_topk, m, s, ID(2), t + 1, -1, SIZE_MAX, 0, NULL, 0, ids, sc, &n);
+        EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_update_topk, m, s, ID(2), t + 1, -1, 8, 2u, NULL, 0, ids, sc, &n);
+        EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_update_topk, m, s, ID(2), t + 1, -5, 8, 0, NULL, 0, ids, sc, &n);
+        EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_update_topk, m, s, ID(2), t + 1, -1, 8, 0, NULL, 2, ids, sc, &n);
+        EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_update_topk, m, s, ID(2), t + 1, -1, 8, 0, NULL, 0, NULL, sc, &n);
+        CHECK(strstr(lsrec_last_error(), "lsrec_state_update_topk") != NULL && strstr(lsrec_last_error(), "out_items") != NULL);
+        EXPECT(LSREC_E_UNKNOWN_ITEM, lsrec_state_update_topk, m, s, 424242, t + 1, -1, 8, 0, NULL, 0, ids, sc, &n);
+        EXPECT(LSREC_E_OUT_OF_ORDER, lsrec_state_update_topk, m, s, ID(2), t - 1, -1, 8, 0, NULL, 0, ids, sc, &n);
+        EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_update_topk, m, s, ID(2), -7, -1, 8, 0, NULL, 0, ids, sc, &n);
+        EXPECT(LSREC_E_INVALID_ARGUMENT, lsrec_state_update_topk, m, (lsrec_state *)m, ID(2), t + 1, -1, 8, 0, NULL, 0, ids, sc, &n);
+        CHECK(state_is(s, before, lb));
+        free(before);
+        int untouched = n == 77;
+        for (int i = 0; i < 8; i++) untouched &= ids[i] == 123 && sc[i] == 5.0f;
+        CHECK(untouched);
+        /* out_scores and n_out are optional (a state of another model: "hostile files"). */
+        OK(lsrec_state_update_topk, m, fresh, ID(2), T0 + 5, -1, 8, 0, NULL, 0, ids, NULL, NULL);
+        CHECK(ids[0] != 123 && sc[0] == 5.0f && lsrec_state_n_events(fresh) == 2);
+        lsrec_state_free(s);
+        lsrec_state_free(fresh);
+    }
+    lsrec_model_free(screened);
+}
+
 static void test_model_params(const char *path, const unsigned char *file, size_t len) {
-    section("lsrec_model_params: defaults, validation, the binary16 screen");
+    section("lsrec_model_params: defaults, validation, the screen");
     lsrec_model_params p = lsrec_model_default_params();
     CHECK(p.size == sizeof(lsrec_model_params) && p.flags == 0);
     lsrec_model *m = (lsrec_model *)&m;
@@ -1304,6 +1384,7 @@ int main(int argc, char **argv) {
     test_unknown_items_and_times(m);
     test_ranking(m);
     test_model_params(path, file, len);
+    test_update_topk(path, m);
     test_state_blobs(m);
     test_threads(m);
     test_rebase_and_lifetime(m, file, len);

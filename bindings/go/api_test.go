@@ -1,6 +1,7 @@
 package lsrec_test
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/binary"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +24,7 @@ var (
 
 func TestVersionAndModelQueries(t *testing.T) {
 	m, _ := loadModel(t)
-	if lsrec.Version() != "0.3.0" || lsrec.LibraryABIVersion() != lsrec.ABIVersion {
+	if lsrec.Version() != "0.4.0" || lsrec.LibraryABIVersion() != lsrec.ABIVersion {
 		t.Fatalf("version %q, ABI %d", lsrec.Version(), lsrec.LibraryABIVersion())
 	}
 	if m.NItems() != 300 || m.Dim() != 16 {
@@ -299,5 +301,63 @@ func TestScreenedModelGivesIdenticalTopK(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestUpdateTopKIsUpdateThenTopK(t *testing.T) {
+	m, g := loadModel(t)
+	s := goldenState(t, m, g)
+	defer s.Close()
+	at := time.Unix(1_900_000_000, 0)
+	cases := []struct {
+		k    int
+		opts []lsrec.Option
+	}{
+		{10, nil},
+		{5, []lsrec.Option{lsrec.IncludeSeen(), lsrec.Exclude(1021, 99)}},
+		{400, []lsrec.Option{lsrec.AtUnix(at.Unix() + 9000)}},
+	}
+	for e, c := range cases {
+		ref, err := s.Clone()
+		if err != nil {
+			t.Fatal(err)
+		}
+		item := int64(1000 + 7*(11*e+3))
+		when := at.Add(time.Duration(e) * time.Minute)
+		if err := ref.Update(item, when); err != nil {
+			t.Fatal(err)
+		}
+		want, err := m.TopK(ref, c.k, c.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.UpdateTopK(s, item, when, c.k, c.opts...)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("case %d: %v %v, want %v", e, got, err, want)
+		}
+		a, _ := ref.MarshalBinary()
+		b, _ := s.MarshalBinary()
+		if !bytes.Equal(a, b) {
+			t.Fatalf("case %d: the states differ after the update", e)
+		}
+		ref.Close()
+	}
+	// Refused calls change nothing.
+	before, _ := s.MarshalBinary()
+	if _, err := m.UpdateTopK(s, 1000, at.Add(time.Hour), 0); !errors.Is(err, lsrec.ErrInvalidArgument) {
+		t.Fatal(err)
+	}
+	if _, err := m.UpdateTopKUnix(s, 5, at.Unix()+3600, 3); !errors.Is(err, lsrec.ErrUnknownItem) {
+		t.Fatal(err)
+	}
+	if _, err := m.UpdateTopKUnix(s, 1000, 1, 3); !errors.Is(err, lsrec.ErrOutOfOrder) {
+		t.Fatal(err)
+	}
+	if _, err := m.UpdateTopKUnix(s, 1000, at.Unix()+3600, 3, lsrec.AtUnix(-5)); !errors.Is(err, lsrec.ErrInvalidArgument) {
+		t.Fatal(err)
+	}
+	after, _ := s.MarshalBinary()
+	if !bytes.Equal(before, after) {
+		t.Fatal("a refused UpdateTopK changed the state")
 	}
 }

@@ -46,7 +46,7 @@ const NowLastEvent int64 = -1
 // ABIVersion is the C ABI these bindings are written for (LSREC_ABI_VERSION).
 const ABIVersion = uint32(C.LSREC_ABI_VERSION)
 
-// Version is the loaded library's version string, e.g. "0.3.0".
+// Version is the loaded library's version string, e.g. "0.4.0".
 func Version() string { return C.GoString(C.lsrec_version_string()) }
 
 // LibraryABIVersion is the ABI version of the loaded library (compare with ABIVersion).
@@ -114,9 +114,10 @@ func newModel(ptr *C.lsrec_model) *Model {
 // LoadOptions are the options of LoadWith and LoadBytesWith (lsrec_model_params); the zero
 // value is the default.
 type LoadOptions struct {
-	// ScreenItems keeps a half-precision copy of the item matrix that TopK scans first
-	// (LSREC_MODEL_SCREEN_ITEMS): the same results, bit for bit, usually faster, for N·d·2 more
-	// bytes. Model.ScreensItems says whether this CPU allowed it (AVX2, FMA and F16C).
+	// ScreenItems keeps a compact copy of the item matrix that TopK and UpdateTopK scan first
+	// (LSREC_MODEL_SCREEN_ITEMS): the same results, bit for bit, usually faster, for N·(d+4)
+	// more bytes (int8, AVX-512 VNNI) or N·d·2 (binary16, AVX2 + FMA + F16C).
+	// Model.ScreensItems says whether this CPU allowed it.
 	ScreenItems bool
 }
 
@@ -169,7 +170,7 @@ func LoadBytesWith(data []byte, opts LoadOptions) (*Model, error) {
 	return newModel(ptr), nil
 }
 
-// ScreensItems reports whether TopK scans the half-precision copy of the item matrix
+// ScreensItems reports whether TopK scans the compact copy of the item matrix
 // (LoadOptions.ScreenItems, on a CPU that allows it). False for a closed model.
 func (m *Model) ScreensItems() bool {
 	mp, err := m.use()
@@ -592,6 +593,16 @@ func (m *Model) ScoreItems(s *State, items []int64, opts ...Option) ([]float32, 
 // is smaller). By default items among the user's held events are left out (IncludeSeen keeps
 // them) and the request is at the last event (At changes it).
 func (m *Model) TopK(s *State, k int, opts ...Option) ([]Recommendation, error) {
+	return m.topKOn(s, k, opts, "lsrec_topk", func(mp *C.lsrec_model, sp *C.lsrec_state, o options,
+		ids *C.int64_t, scores *C.float, n *C.size_t) C.lsrec_status {
+		return C.lsrec_topk(mp, sp, C.int64_t(o.now), C.size_t(k), o.flags(), int64Ptr(o.exclude),
+			C.size_t(len(o.exclude)), ids, scores, n)
+	})
+}
+
+// topKOn checks k, collects the options, locks s for m and runs one top-k call into fresh buffers.
+func (m *Model) topKOn(s *State, k int, opts []Option, op string, f func(mp *C.lsrec_model, sp *C.lsrec_state,
+	o options, ids *C.int64_t, scores *C.float, n *C.size_t) C.lsrec_status) ([]Recommendation, error) {
 	if k < 1 {
 		return nil, invalid("k = %d, must be >= 1", k)
 	}
@@ -601,9 +612,24 @@ func (m *Model) TopK(s *State, k int, opts ...Option) ([]Recommendation, error) 
 		return nil, err
 	}
 	defer s.unlockFor(m)
-	return topKCall("lsrec_topk", k, func(ids *C.int64_t, scores *C.float, n *C.size_t) C.lsrec_status {
-		return C.lsrec_topk(mp, sp, C.int64_t(o.now), C.size_t(k), o.flags(), int64Ptr(o.exclude),
-			C.size_t(len(o.exclude)), ids, scores, n)
+	return topKCall(op, k, func(ids *C.int64_t, scores *C.float, n *C.size_t) C.lsrec_status {
+		return f(mp, sp, o, ids, scores, n)
+	})
+}
+
+// UpdateTopK feeds one event to s (as State.Update) and returns TopK for the updated state, in
+// one library call: the per-click path of a service. Every argument is checked first: on any
+// error s is unchanged.
+func (m *Model) UpdateTopK(s *State, item int64, ts time.Time, k int, opts ...Option) ([]Recommendation, error) {
+	return m.UpdateTopKUnix(s, item, int64(unix(ts)), k, opts...)
+}
+
+// UpdateTopKUnix is UpdateTopK with the event time in unix seconds (TSUnknown for unknown).
+func (m *Model) UpdateTopKUnix(s *State, item int64, unixTS int64, k int, opts ...Option) ([]Recommendation, error) {
+	return m.topKOn(s, k, opts, "lsrec_state_update_topk", func(mp *C.lsrec_model, sp *C.lsrec_state, o options,
+		ids *C.int64_t, scores *C.float, n *C.size_t) C.lsrec_status {
+		return C.lsrec_state_update_topk(mp, sp, C.int64_t(item), C.int64_t(unixTS), C.int64_t(o.now), C.size_t(k),
+			o.flags(), int64Ptr(o.exclude), C.size_t(len(o.exclude)), ids, scores, n)
 	})
 }
 

@@ -175,11 +175,12 @@ int main(int argc, char **argv) {
         int64_t last_time = LSREC_TS_UNKNOWN;
         for (size_t i = 0; i < ev.n; i++) if (ev.times[i] >= 0) last_time = ev.times[i];
         int64_t when = last_time >= 0 ? last_time + 600 : LSREC_TS_UNKNOWN;
-        CHECK(lsrec_state_update(model, restored, top[0], when));
         size_t n3 = 0;
         int64_t top3[3];
         float top3_scores[3];
-        CHECK(lsrec_topk(model, restored, LSREC_NOW_LAST_EVENT, 3, LSREC_EXCLUDE_SEEN, NULL, 0, top3, top3_scores, &n3));
+        /* The event and the new list in one call (= lsrec_state_update, then lsrec_topk). */
+        CHECK(lsrec_state_update_topk(model, restored, top[0], when, LSREC_NOW_LAST_EVENT, 3, LSREC_EXCLUDE_SEEN,
+                                      NULL, 0, top3, top3_scores, &n3));
         printf("after watching %" PRId64 ", the new top 3:", top[0]);
         for (size_t r = 0; r < n3; r++) printf(" %" PRId64 " (%.4f)", top3[r], top3_scores[r]);
         printf("\n");

@@ -54,8 +54,24 @@ size_t lsk_screen_select(const uint16_t *xh, size_t rows, size_t d, const float 
                          float *score, size_t cap, float *cutoff);
 
 /* 1 when lsk_screen_select has its vector path here (AVX2 + FMA + F16C); 0 means the portable
- * path, slower than exact float32 scoring, so a screen is not worth building. */
+ * path, slower than exact float32 scoring, so a binary16 screen is not worth building. */
 int lsk_screen_path(void);
+
+/* lsk_screen_select over an int8 copy: row i is row_scale[i] * q[i] with q[i][c] in [-127, 127],
+ * stored as q + 128 (unsigned) in blocks of eight rows and groups of four columns (row i, columns
+ * 4g .. 4g+3 at (i / 8) * 8 * d4 + g * 32 + (i % 8) * 4; d4 = d rounded up to a multiple of 4,
+ * padding columns and rows hold 128). uq is the user vector's int8 copy (d4 values, zero-padded)
+ * and u_scale its scale. The approximate score of row i is, on every path, bit for bit
+ *     fmaf((float)dot, u_scale * row_scale[i], bias[i] (or 0)),  dot = Σ_c q[i][c] · uq[c]
+ * (an exact integer; exact as a float while d4 · 127² < 2²⁴, i.e. d4 <= 1040). Selection, listing,
+ * cutoff, exclusions, cap and SIZE_MAX exactly as lsk_screen_select. */
+size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t rows, size_t d4, const int8_t *uq,
+                              float u_scale, const float *bias, size_t k, double slack, const int32_t *excl,
+                              size_t excl_mask, float *heap, uint32_t *idx, float *score, size_t cap, float *cutoff);
+
+/* 1 when lsk_screen_select_int8 has its vector path here (AVX-512 VNNI on 256-bit registers);
+ * 0: the portable path, slower than exact scoring, so an int8 screen is not worth building. */
+int lsk_screen_int8_path(void);
 
 /* 1 when lsk_score_rows uses the AVX2+FMA path on this CPU, 0 for the portable path. */
 int lsk_vector_path(void);

@@ -51,7 +51,7 @@ from .errors import (
     VersionError,
 )
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "Model",
@@ -86,7 +86,7 @@ __all__ = [
 
 
 def version() -> str:
-    """The loaded library's version string, e.g. ``"0.3.0"``."""
+    """The loaded library's version string, e.g. ``"0.4.0"``."""
     return str(_native.lib().lsrec_version_string().decode())
 
 

@@ -249,9 +249,10 @@ class Model(_Owner):
     def load(cls, path: PathLike, *, screen_items: bool = False) -> "Model":
         """Loads a ``.lsrec`` file, verifying every checksum.
 
-        ``screen_items=True`` keeps a half-precision copy of the item matrix that :meth:`topk`
-        scans first (``LSREC_MODEL_SCREEN_ITEMS``): the same results, bit for bit, usually
-        faster, for N x d x 2 more bytes; see :attr:`screens_items`.
+        ``screen_items=True`` keeps a compact copy of the item matrix that :meth:`topk` and
+        :meth:`update_topk` scan first (``LSREC_MODEL_SCREEN_ITEMS``): the same results, bit for
+        bit, usually faster, for N x (d + 4) more bytes (int8, AVX-512 VNNI) or N x d x 2
+        (binary16, AVX2 + FMA + F16C); see :attr:`screens_items`.
 
         Raises FileError, FormatError, ChecksumError, BadMagicError, TruncatedError, ...
         """
@@ -300,8 +301,8 @@ class Model(_Owner):
 
     @property
     def screens_items(self) -> bool:
-        """True when :meth:`topk` scans the half-precision copy of the item matrix (asked for with
-        ``screen_items=True`` and possible here: a CPU with AVX2, FMA and F16C)."""
+        """True when :meth:`topk` scans the compact copy of the item matrix (asked for with
+        ``screen_items=True`` and possible here: a CPU with AVX-512 VNNI, or AVX2, FMA and F16C)."""
         return _native.lib().lsrec_model_screens_items(self._h()) == 1
 
     @property
@@ -419,6 +420,41 @@ class Model(_Owner):
         # At most N results: a larger k needs no larger buffers (nor a huge allocation).
         ids, scores = _out_k(kk if kk <= self._n_items else max(self._n_items, 1))
         n = _call_topk(self._lib.lsrec_topk, self._h, state, now, exclude_seen, ex_ptr, ex_n, ids, scores)
+        del ex  # kept alive until the call returned: the library read it through ex_ptr
+        return _results(ids, scores, n)
+
+    def update_topk(
+        self,
+        state: "State",
+        item: int,
+        ts: Time = None,
+        k: int = 10,
+        exclude_seen: bool = True,
+        exclude: Optional[ArrayLike] = None,
+        now: Time = None,
+    ) -> Tuple[np.ndarray, np.ndarray]:
+        """``state.update(item, ts)`` then ``topk(state, k, exclude_seen, exclude, now)`` in one
+        library call (``lsrec_state_update_topk``): the per-click path of a service, the same
+        results with one foreign call instead of two. Every argument is checked first: on any
+        error the state is unchanged."""
+        if type(item) is not int or not _INT64_MIN <= item <= _INT64_MAX:  # fast path: a plain int
+            item = _item_id(item)
+        kk, ex, ex_ptr, ex_n = _topk_args(k, exclude, state)
+        ids, scores = _out_k(kk if kk <= self._n_items else max(self._n_items, 1))
+        with state._lock:
+            sh = state._handle
+            if sh is None:
+                raise InvalidArgumentError(1, "lsrec: the state is closed")
+            h = self._h()
+            t = -1 if ts is None else _seconds(ts)
+            t_now = -1 if now is None else _seconds(now)
+            code = self._lib.lsrec_state_update_topk(
+                h, sh, item, t, t_now, len(ids), _EXCLUDE_SEEN if exclude_seen else 0, ex_ptr, ex_n, ids, scores,
+                state._n_out_ref,
+            )
+            if code:
+                _native.check(code)
+            n = state._n_out.value
         del ex  # kept alive until the call returned: the library read it through ex_ptr
         return _results(ids, scores, n)
 

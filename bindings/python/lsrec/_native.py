@@ -90,6 +90,9 @@ def _declare(lib: ctypes.CDLL) -> None:
         "lsrec_score": (c_int32, [P, P, c_int64, P, c_size_t]),
         "lsrec_score_items": (c_int32, [P, P, c_int64, P, c_size_t, P]),
         "lsrec_topk": (c_int32, [P, P, c_int64, c_size_t, c_uint32, P, c_size_t, P, P, POINTER(c_size_t)]),
+        "lsrec_state_update_topk": (
+            c_int32, [P, P, c_int64, c_int64, c_int64, c_size_t, c_uint32, P, c_size_t, P, P, POINTER(c_size_t)]
+        ),
         "lsrec_topk_batch": (c_int32, [P, P, c_size_t, c_int64, c_size_t, c_uint32, P, P]),
         "lsrec_explain": (c_int32, [P, P, c_int64, c_size_t, P, P, POINTER(c_size_t)]),
         "lsrec_user_vector": (c_int32, [P, P, c_int64, P, c_size_t]),

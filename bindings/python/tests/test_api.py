@@ -12,7 +12,7 @@ import lsrec
 
 
 def test_version_and_library() -> None:
-    assert lsrec.version() == lsrec.__version__ == "0.3.0"
+    assert lsrec.version() == lsrec.__version__ == "0.4.0"
     assert lsrec.library_path().endswith("liblsrec.so")
 
 
@@ -81,6 +81,43 @@ def test_topk_options(model: lsrec.Model, golden_state: lsrec.State) -> None:
     b_ids, b_scores = model.topk_batch([golden_state], 301, exclude_seen=False)
     assert b_ids[0, -1] == -1 and np.isneginf(b_scores[0, -1])
     assert model.topk_batch([], 5)[0].shape == (0, 5)
+
+
+def test_update_topk_is_update_then_topk(model_path, model: lsrec.Model) -> None:
+    with lsrec.Model.load(model_path, screen_items=True) as screened:
+        for m in (model, screened):
+            s = m.new_state()
+            s.update_many([1000, 1007, 1014], [1_700_000_000, 1_700_000_060, 1_700_000_120])
+            t = 1_700_000_200
+            for e, (k, seen, ex, now) in enumerate(
+                [(10, False, None, None), (5, True, [1021, 99], None), (400, False, None, t + 9_000), (3, True, None, None)]
+            ):
+                ref = s.clone()
+                item = 1000 + 7 * (11 * e + 3)
+                ref.update(item, t + e)
+                want = m.topk(ref, k, exclude_seen=seen, exclude=ex, now=now)
+                got = m.update_topk(s, item, t + e, k, exclude_seen=seen, exclude=ex, now=now)
+                assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])  # same bits
+                assert s.to_bytes() == ref.to_bytes()
+            ref = s.clone()
+            ref.update(1042)  # an unknown time
+            assert np.array_equal(m.update_topk(s, 1042)[0], m.topk(ref)[0]) and s.to_bytes() == ref.to_bytes()
+            # Refused calls change nothing: a bad k or exclude is checked before the update.
+            before = s.to_bytes()
+            with pytest.raises(lsrec.InvalidArgumentError):
+                m.update_topk(s, 1000, t + 100, 0)
+            with pytest.raises(TypeError):
+                m.update_topk(s, 1000, t + 100, 5, exclude=[1.5])
+            with pytest.raises(lsrec.UnknownItemError):
+                m.update_topk(s, 5, t + 100)
+            with pytest.raises(lsrec.OutOfOrderError):
+                m.update_topk(s, 1000, 1)
+            with pytest.raises(TypeError):
+                m.update_topk("not a state", 1000, t + 100)  # type: ignore[arg-type]
+            assert s.to_bytes() == before
+            s.close()
+            with pytest.raises(lsrec.InvalidArgumentError, match="state is closed"):
+                m.update_topk(s, 1000, t + 100)
 
 
 def test_explain_and_user_vector(model: lsrec.Model, golden_state: lsrec.State) -> None:
