@@ -55,10 +55,6 @@ final class ItemScreen: @unchecked Sendable {
     let perQuantError: Double
     /// 2ε max|b|.
     let absolute: Double
-    /// int8: each row's own two factors (the brackets multiplying ‖u‖ and ‖δ‖ above), as floats
-    /// rounded up, interleaved: a listed row whose bound cannot reach the k-th best lower bound is
-    /// not rescored (`Model.screenedPass`). Empty for binary16.
-    let rowFactors: [Float]
 
     var halves: UnsafePointer<UInt16> { UnsafePointer(storage.assumingMemoryBound(to: UInt16.self)) }
     var quads: UnsafePointer<UInt8> { UnsafePointer(storage.assumingMemoryBound(to: UInt8.self)) }
@@ -85,7 +81,7 @@ final class ItemScreen: @unchecked Sendable {
         }
         let eps = 0x1p-24, gamma = Double(d) * eps / (1 - Double(d) * eps)
         let blocks = (n + 7) / 8
-        var worst = 0.0, worstQuant = 0.0, factors: [Float] = []
+        var worst = 0.0, worstQuant = 0.0
         switch format {
         case .half:
             guard lsk_screen_path() == 1 else { return nil }
@@ -119,7 +115,6 @@ final class ItemScreen: @unchecked Sendable {
             guard lsk_screen_int8_path() == 1, d <= 1040 else { return nil }
             let d4 = (d + 3) / 4 * 4
             let values = blocks * 8 * d4, scalesAt = (values + 63) / 64 * 64
-            factors.reserveCapacity(2 * n)
             let raw = UnsafeMutableRawPointer.allocate(byteCount: scalesAt + blocks * 8 * 4, alignment: 64)
             let q = raw.initializeMemory(as: UInt8.self, repeating: 128, count: scalesAt)
             let sigma = (raw + scalesAt).initializeMemory(as: Float.self, repeating: 0, count: blocks * 8)
@@ -140,12 +135,8 @@ final class ItemScreen: @unchecked Sendable {
                     stored2 += r * r
                 }
                 let norm = norm2.squareRoot(), stored = stored2.squareRoot()
-                let perUnit = err2.squareRoot() + (gamma + 2 * eps) * norm + 3 * eps * stored
-                let perQuant = (1 + 3 * eps) * stored
-                worst = max(worst, perUnit)
-                worstQuant = max(worstQuant, perQuant)
-                factors.append(Self.roundedUp(perUnit))
-                factors.append(Self.roundedUp(perQuant))
+                worst = max(worst, err2.squareRoot() + (gamma + 2 * eps) * norm + 3 * eps * stored)
+                worstQuant = max(worstQuant, (1 + 3 * eps) * stored)
             }
             storage = raw
             bytes = scalesAt + blocks * 8 * 4
@@ -155,17 +146,10 @@ final class ItemScreen: @unchecked Sendable {
         self.format = format
         perUnitNorm = worst
         perQuantError = worstQuant
-        rowFactors = factors
         absolute = 2 * eps * bias.reduce(0.0) { max($0, abs(Double($1))) }
     }
 
     deinit { storage.deallocate() }
-
-    /// The smallest float ≥ x (x ≥ 0 and finite).
-    static func roundedUp(_ x: Double) -> Float {
-        let f = Float(x)
-        return Double(f) < x ? f.nextUp : f
-    }
 
     /// An upper bound on |exact − screened| score for a user vector of norm `userNorm` whose int8
     /// copy is off by `quantError` (‖δ‖; 0 for binary16).
@@ -202,9 +186,8 @@ extension Model {
             let quant = quantize(u, into: uq, columns: screen.columns)
             let twoSlack = 2 * screen.slack(userNorm: norm2.squareRoot(), quantError: quant.error)
             guard twoSlack.isFinite else { return nil }
-            let norms = (user: norm2.squareRoot(), quant: quant.error)
             return screenedTopK(screen, u, k: kk, slack: twoSlack, excluded: excluded,
-                                quantized: (UnsafePointer(uq), quant.scale, norms))
+                                quantized: (UnsafePointer(uq), quant.scale))
         }
     }
 
@@ -253,7 +236,7 @@ extension Model {
                 var cutoff: Float = 0
                 let listed = itemBias.withUnsafeBufferPointer { bias in
                     let select = { (slots: UnsafePointer<Int32>?, mask: Int) -> Int in
-                        if let (uq, scale, _) = quantized {
+                        if let (uq, scale) = quantized {
                             return lsk_screen_select_int8(screen.quads, screen.rowScales, n, screen.columns, uq, scale,
                                                           bias.baseAddress!, k, slack, slots, mask, heap, at, scores,
                                                           room, &cutoff)
@@ -265,14 +248,10 @@ extension Model {
                     return select(nil, 0)
                 }
                 guard listed >= 0 else { return nil }  // SIZE_MAX: the rows did not fit in `room`
-                let floor = quantized.map { rowBoundFloor(screen, $0.norms, k: k, listed: listed, rows: at, scores: scores) }
                 var exact = TopKHeap(k: k, capacityHint: n)
                 items.withUnsafeBufferPointer { x in
                     itemBias.withUnsafeBufferPointer { bias in
                         for j in 0..<listed where scores[j] >= cutoff {
-                            if let floor, Double(scores[j]) + rowBound(screen, floor.norms, Int(at[j])) < floor.value {
-                                continue  // its own bound cannot reach k rows' lower bounds
-                            }
                             // The exact score, bit for bit what the unscreened path computes.
                             let i = Int(at[j])
                             exact.offer(i, lsk_score_rows(x.baseAddress! + i * d, 1, d, u, bias.baseAddress! + i, one))
@@ -284,52 +263,6 @@ extension Model {
         }
     }
 
-    /// The int8 screen's user side: u's int8 copy, its scale τ, and ‖u‖, ‖u − τp‖.
-    typealias Quantized = (UnsafePointer<Int8>, Float, norms: (user: Double, quant: Double))
-
-    /// Row i's own bound on |exact − approximate score| (the int8 formula of ItemScreen with the
-    /// row's factors), in Double.
-    private func rowBound(_ screen: ItemScreen, _ norms: (user: Double, quant: Double), _ i: Int) -> Double {
-        let eps2 = 0x1p-23
-        let f = screen.rowFactors
-        return (norms.user * Double(f[2 * i]) + norms.quant * Double(f[2 * i + 1]) + eps2 * abs(Double(itemBias[i])))
-            * 1.001 + 1e-30
-    }
-
-    /// The k-th largest lower bound (approximate score − own bound) over the listed rows (−∞ when
-    /// fewer than k): at least k rows have an exact score at or above it, so the exact k-th best
-    /// is too, and a listed row whose approximate score plus its own bound stays below it cannot
-    /// enter the top k.
-    private func rowBoundFloor(_ screen: ItemScreen, _ norms: (user: Double, quant: Double), k: Int, listed: Int,
-                               rows: UnsafePointer<UInt32>, scores: UnsafePointer<Float>)
-        -> (value: Double, norms: (user: Double, quant: Double)) {
-        guard listed >= k else { return (-.infinity, norms) }
-        // A min-heap of the k largest lower bounds: its root is the k-th largest.
-        let value = withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { buffer -> Double in
-            let h = buffer.baseAddress!
-            for j in 0..<listed {
-                let low = Double(scores[j]) - rowBound(screen, norms, Int(rows[j]))
-                if j < k {
-                    var c = j
-                    while c > 0, h[(c - 1) / 2] > low {
-                        h[c] = h[(c - 1) / 2]
-                        c = (c - 1) / 2
-                    }
-                    h[c] = low
-                } else if low > h[0] {
-                    var p = 0
-                    while 2 * p + 1 < k {
-                        var c = 2 * p + 1
-                        if c + 1 < k, h[c + 1] < h[c] { c += 1 }
-                        if h[c] >= low { break }
-                        h[p] = h[c]
-                        p = c
-                    }
-                    h[p] = low
-                }
-            }
-            return h[0]
-        }
-        return (value, norms)
-    }
+    /// The int8 screen's user side: u's int8 copy and its scale τ.
+    typealias Quantized = (UnsafePointer<Int8>, Float)
 }

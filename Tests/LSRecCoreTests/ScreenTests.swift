@@ -124,7 +124,8 @@ final class ScreenTests: XCTestCase {
     }
 
     /// ItemScreen's int8 copy is the documented layout (the test's own quantizer), and its bound
-    /// factors hold: for random user vectors, |exact − approximate| ≤ the per-row bound ≤ the slack.
+    /// holds: for random user vectors, |exact − approximate| ≤ the slack, which is not loose by
+    /// orders of magnitude (the worst row comes within 20× of it).
     func testInt8ScreenLayoutAndBound() throws {
         guard lsk_screen_int8_path() == 1 else { throw XCTSkip("no AVX-512 VNNI on this CPU") }
         for (rows, d) in [(9, 5), (131, 64), (40, 17)] {
@@ -144,16 +145,16 @@ final class ScreenTests: XCTestCase {
                     du += pow(Double(u[c]) - Double(us) * Double(p[c]), 2)
                 }
                 let slack = screen.slack(userNorm: un.squareRoot(), quantError: du.squareRoot())
+                var worst = 0.0
                 for i in 0..<rows {
                     var exact = Double(bias[i])
                     for c in 0..<d { exact += Double(x[i * d + c]) * Double(u[c]) }
                     let dot = (0..<d4).reduce(0) { $0 + q[i * d4 + $1] * Int(p[$1]) }
                     let approx = Double(bias[i].addingProduct(Float(dot), us * scales[i]))
-                    let own = (un.squareRoot() * Double(screen.rowFactors[2 * i]) + du.squareRoot()
-                               * Double(screen.rowFactors[2 * i + 1]) + 0x1p-23 * abs(Double(bias[i]))) * 1.001 + 1e-30
-                    XCTAssertLessThanOrEqual(abs(exact - approx), own, "rows \(rows) d \(d) row \(i) seed \(seed)")
-                    XCTAssertLessThanOrEqual(own, slack * (1 + 1e-12), "rows \(rows) d \(d) row \(i) seed \(seed)")
+                    XCTAssertLessThanOrEqual(abs(exact - approx), slack, "rows \(rows) d \(d) row \(i) seed \(seed)")
+                    worst = max(worst, abs(exact - approx))
                 }
+                XCTAssertGreaterThan(worst * 20, slack, "rows \(rows) d \(d) seed \(seed)")
             }
         }
     }
@@ -434,7 +435,7 @@ final class ScreenTests: XCTestCase {
     /// The int8 analogue: with u = (1, 1, 1, 0, …) (stored exactly, τ = 1/127), a = (1, 63.49/127,
     /// 0) stores q = (127, 63, 0) and b = (1, 63.51/127, −0.1/127) stores (127, 64, 0), so b's
     /// approximate score is higher but a's exact score is (by 0.08/127). Only the bound makes the
-    /// screen rescore a (with the slack and the row bounds set to 0 this test fails).
+    /// screen rescore a (with the slack set to 0 this test fails).
     func testTheInt8BoundCatchesItemsThatRoundingReorders() throws {
         guard lsk_screen_int8_path() == 1 else { throw XCTSkip("no AVX-512 VNNI on this CPU") }
         var shape = TestModel.Shape()
