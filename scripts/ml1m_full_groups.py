@@ -4,7 +4,8 @@
     python3 scripts/ml1m_full_groups.py MODEL.lsrec [DATA_DIR]   (default ../shared/data/ml-1m)
 
 Orders each user's events as lsrec's loader does (untimed events first in file order, then the
-timed ones by time, stable), replays everything before the last event into a fresh state
+timed ones by time, stable), skips users whose last two events are not both timed (the protocol
+evaluates timed targets only, docs/EVALUATION.md), replays everything before the last event into a fresh state
 (`update_many`), scores all items at the target's time and ranks the target (1 + the number of
 items scoring strictly higher: ties are rare with float scores). Prints HR@10 and NDCG@10 (full
 ranking, seen items kept) for: fully timed users below / from user id 3000 (the data's timed
@@ -43,7 +44,7 @@ def main() -> None:
         untimed = [e for e in events if e[0] < 0]
         timed = sorted((e for e in events if e[0] >= 0), key=lambda e: e[0])
         seq = untimed + timed
-        if len(seq) < 3:
+        if len(seq) < 3 or len(timed) < 2:  # no timed test and validation target: not evaluated
             continue
         (t, item, rating), history = seq[-1], seq[:-1]
         state = model.new_state()

@@ -39,7 +39,8 @@ struct EvalCommand: ParsableCommand {
             let cold = ColdItems(itemIDs: loaded.dataset.itemIDs, coldIDs: coldIDs)
             let data = maxUsers.map { n in
                 var d = loaded.dataset
-                d.users = Array(d.users.filter { LeaveOneOut.targetIndex($0.items.count, sp) != nil }.prefix(max(0, n)))
+                let rule = LeaveOneOut(d)
+                d.users = Array(d.users.filter { rule.targetIndex($0, sp) != nil }.prefix(max(0, n)))
                 return d
             } ?? loaded.dataset
             let cr = evaluateColdStart(r, on: data, cold: cold, split: sp, threads: threads)

@@ -37,7 +37,7 @@ final class ColdStartTests: XCTestCase {
         var coldEventsInPrefixes = 0
         for u in ds.users {
             var items: [Int32] = [], gaps: [UInt8] = [], last: Int64 = -1
-            for p in 0..<LeaveOneOut.trainingCount(u.items.count) {
+            for p in 0..<LeaveOneOut(ds).trainingCount(u) {
                 if cold.mask[Int(u.items[p])] { coldEventsInPrefixes += 1; continue }
                 let s = u.timestamps[p]
                 items.append(u.items[p])
@@ -167,7 +167,7 @@ final class ColdStartTests: XCTestCase {
         let model = try Model(bytes: bytes)
         let r = evaluateColdStart(CoreRanker(model: model), on: ds, cold: t.cold, split: .test, threads: 2)
         let coldTargets = ds.users.filter { u in
-            LeaveOneOut.targetIndex(u.items.count, .test).map { t.cold.mask[Int(u.items[$0])] } ?? false
+            LeaveOneOut(ds).targetIndex(u, .test).map { t.cold.mask[Int(u.items[$0])] } ?? false
         }.count
         XCTAssertGreaterThan(coldTargets, 0)
         XCTAssertEqual(r.model.usersEvaluated, coldTargets)
@@ -184,7 +184,7 @@ final class ColdStartTests: XCTestCase {
         let coldUsers = ds.keepingUsers(split: .test) { t.cold.mask[Int($0)] }
         let ranker = CoreRanker(model: model)
         for (k, u) in coldUsers.users.enumerated() {
-            let ti = LeaveOneOut.targetIndex(u.items.count, .test)!
+            let ti = LeaveOneOut(ds).targetIndex(u, .test)!
             var s = [Float](repeating: 0, count: ds.nItems)
             ranker.scores(user: k, history: u.items[0..<ti], timestamps: u.timestamps[0..<ti], now: u.timestamps[ti], into: &s)
             let target = Int(u.items[ti])
@@ -196,12 +196,12 @@ final class ColdStartTests: XCTestCase {
         let pop = MostPopular(data: ds, excluding: t.cold)
         for i in t.cold.indices { XCTAssertEqual(pop.counts[Int(i)], 0) }
         let warmTrainingEvents = ds.users.reduce(0) { acc, u in
-            acc + u.items.prefix(LeaveOneOut.trainingCount(u.items.count)).filter { !t.cold.mask[Int($0)] }.count
+            acc + u.items.prefix(LeaveOneOut(ds).trainingCount(u)).filter { !t.cold.mask[Int($0)] }.count
         }
         XCTAssertEqual(pop.counts.reduce(0, +), Float(warmTrainingEvents))
         // Validation never looks at a cold target.
         XCTAssertFalse(t.validationData.users.contains { u in
-            LeaveOneOut.targetIndex(u.items.count, .validation).map { t.cold.mask[Int(u.items[$0])] } ?? true
+            LeaveOneOut(ds).targetIndex(u, .validation).map { t.cold.mask[Int(u.items[$0])] } ?? true
         })
     }
 

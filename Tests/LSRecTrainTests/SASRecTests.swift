@@ -141,7 +141,7 @@ final class SASRecTests: XCTestCase {
         XCTAssertEqual(b.targets.count, b.rows)
         for (r, neg) in b.negatives.enumerated() {
             let s = [0, 0, 0, 4, 4, 4, 5][r]
-            XCTAssertFalse(users[s].items.prefix(LeaveOneOut.trainingCount(users[s].items.count)).contains(neg))
+            XCTAssertFalse(users[s].items.prefix(LeaveOneOut(data).trainingCount(users[s])).contains(neg))
         }
     }
 

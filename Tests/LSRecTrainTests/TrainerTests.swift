@@ -58,6 +58,16 @@ final class TrainerTests: XCTestCase {
         // A checkpoint of another model size is refused.
         var other = Self.tinyConfig(3); other.dim = 6
         XCTAssertThrowsError(try Trainer(dataset: ds, config: other).restore(checkpoint: try FileIO.readAll(path: ckpt)))
+        // So is one of data whose split differs: a user whose targets lose their times is kept
+        // whole in training now (LeaveOneOut), and the split description says so.
+        var untimed = ds
+        untimed.users[2].timestamps = untimed.users[2].timestamps.map { _ in -1 }
+        let changed = try Trainer(dataset: untimed, config: Self.tinyConfig(3))
+        XCTAssertTrue(changed.dataSplitDescription.hasSuffix("; 1 users without timed targets in training"),
+                      changed.dataSplitDescription)
+        XCTAssertThrowsError(try changed.restore(checkpoint: try FileIO.readAll(path: ckpt))) { e in
+            XCTAssertTrue("\(e)".contains("training data differ"), "\(e)")
+        }
     }
 
     /// The trainer's own forward and the inference core, fed the exported file, give the same
@@ -177,7 +187,8 @@ final class TrainerTests: XCTestCase {
             UserSequence(userID: 1, items: [0, 1, 2, 3], timestamps: [1, 2, 3, 4]),     // timed
             UserSequence(userID: 2, items: [4, 5], timestamps: [-1, 1]),                // never evaluated
             UserSequence(userID: 3, items: [1, 2, 3], timestamps: [-1, 5, 6]),          // untimed history
-            UserSequence(userID: 4, items: [2, 3, 4, 5], timestamps: [1, 2, 3, -1]),    // history timed (target untimed)
+            UserSequence(userID: 4, items: [2, 3, 4, 5], timestamps: [1, 2, 3, 9]),     // timed
+            UserSequence(userID: 5, items: [2, 3, 4, 5], timestamps: [-1, -1, -1, 9]),  // untimed validation target: never evaluated
         ]
         let ds = Dataset(itemIDs: (0..<6).map { Int64($0) }, itemText: nil, users: users, description: "")
         var rep = evaluate(MostPopular(counts: [1, 1, 1, 1, 1, 1]), on: ds, split: .test)

@@ -47,8 +47,9 @@ public final class BPRMF: Ranker, @unchecked Sendable { // immutable after init
         var pairs: [(user: Int32, item: Int32)] = []
         var positives: [[Int32]] = []
         positives.reserveCapacity(nUsers)
+        let rule = LeaveOneOut(data)
         for (u, seq) in data.users.enumerated() {
-            let train = seq.items.prefix(LeaveOneOut.trainingCount(seq.items.count))
+            let train = seq.items.prefix(rule.trainingCount(seq))
             for i in train { pairs.append((Int32(u), i)) }
             positives.append(Array(Set(train)).sorted())
         }

@@ -6,8 +6,9 @@ public struct MostPopular: Ranker, Sendable {
 
     public init(data: Dataset) {
         var c = [Float](repeating: 0, count: data.nItems)
+        let rule = LeaveOneOut(data)
         for u in data.users {
-            for i in u.items.prefix(LeaveOneOut.trainingCount(u.items.count)) { c[Int(i)] += 1 }
+            for i in u.items.prefix(rule.trainingCount(u)) { c[Int(i)] += 1 }
         }
         counts = c
     }

@@ -45,8 +45,9 @@ struct SASRecTrainingData: Sendable {
 
     init(dataset: Dataset, maxLength: Int) {
         var seqs: [[Int32]] = [], seen: [[Int32]] = [], rows = 0
+        let rule = LeaveOneOut(dataset)
         for u in dataset.users {
-            let train = u.items.prefix(LeaveOneOut.trainingCount(u.items.count))
+            let train = u.items.prefix(rule.trainingCount(u))
             guard train.count >= 2 else { continue }
             let window = Array(train.suffix(maxLength + 1))
             seqs.append(window)

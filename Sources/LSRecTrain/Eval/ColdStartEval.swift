@@ -8,8 +8,9 @@ extension Dataset {
     /// with their full sequences; items and text unchanged.
     public func keepingUsers(split: EvalSplit, where keep: (Int32) -> Bool) -> Dataset {
         var d = self
+        let rule = LeaveOneOut(self)
         d.users = users.filter { u in
-            LeaveOneOut.targetIndex(u.items.count, split).map { keep(u.items[$0]) } ?? false
+            rule.targetIndex(u, split).map { keep(u.items[$0]) } ?? false
         }
         return d
     }
@@ -20,8 +21,9 @@ extension MostPopular {
     /// event removed, so a cold item scores 0 (what popularity knows about an item it never saw).
     public init(data: Dataset, excluding cold: ColdItems) {
         var c = [Float](repeating: 0, count: data.nItems)
+        let rule = LeaveOneOut(data)
         for u in data.users {
-            for i in u.items.prefix(LeaveOneOut.trainingCount(u.items.count)) where cold.isEmpty || !cold.mask[Int(i)] {
+            for i in u.items.prefix(rule.trainingCount(u)) where cold.isEmpty || !cold.mask[Int(i)] {
                 c[Int(i)] += 1
             }
         }

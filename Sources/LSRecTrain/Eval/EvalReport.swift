@@ -8,7 +8,8 @@ public struct EvalReport: Sendable {
     public var split: EvalSplit
     /// Users whose target was ranked.
     public var usersEvaluated: Int
-    /// Users with < 3 events: in training only, never evaluated.
+    /// Users without a target (< 3 events, or in a data set with timestamps last two events not
+    /// both timed): in training only, never evaluated.
     public var usersTrainingOnly: Int
     /// Evaluable users left out by `maxUsers`.
     public var usersSkipped: Int
@@ -34,7 +35,7 @@ public struct EvalReport: Sendable {
         if !title.isEmpty { s += "### \(title)\n\n" }
         s += "\(split.rawValue) split: \(usersEvaluated) users evaluated"
         if usersSkipped > 0 { s += " (\(usersSkipped) more not evaluated: maxUsers)" }
-        s += ", \(usersTrainingOnly) users with < 3 events in training only; \(nItems) items; "
+        s += ", \(usersTrainingOnly) users without a target in training only; \(nItems) items; "
         s += String(format: "%.2f s\n\n", seconds)
         s += "| metric | full, seen kept (headline) | full, seen excluded | sampled-\(sampledNegatives) (secondary) |\n"
         s += "|---|---:|---:|---:|\n"

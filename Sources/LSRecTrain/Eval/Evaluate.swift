@@ -15,8 +15,9 @@ public func evaluate(_ ranker: Ranker, on data: Dataset, split: EvalSplit, maxUs
     let start = clock.now
     var eligible: [Int] = []
     var trainingOnly = 0
+    let rule = LeaveOneOut(data)
     for (u, seq) in data.users.enumerated() {
-        if LeaveOneOut.targetIndex(seq.items.count, split) != nil { eligible.append(u) } else { trainingOnly += 1 }
+        if rule.targetIndex(seq, split) != nil { eligible.append(u) } else { trainingOnly += 1 }
     }
     let total = eligible.count
     if let m = maxUsers, m < eligible.count { eligible.removeLast(eligible.count - max(0, m)) }
@@ -45,7 +46,7 @@ public func evaluate(_ ranker: Ranker, on data: Dataset, split: EvalSplit, maxUs
                 for k in lo..<min(lo + chunk, nUsers) {
                     let u = users[k]
                     let seq = data.users[u]
-                    let t = LeaveOneOut.targetIndex(seq.items.count, split)!
+                    let t = rule.targetIndex(seq, split)!
                     for i in 0..<nItems { scores[i] = 0 }
                     ranker.scores(user: u, history: seq.items[0..<t], timestamps: seq.timestamps[0..<t],
                                   now: seq.timestamps[t], into: &scores)

@@ -14,9 +14,10 @@ public struct TimingBreakdown: Sendable {
     public init?(report: EvalReport, data: Dataset) {
         var timedRanks: [Int32] = [], partlyRanks: [Int32] = []
         var k = 0
+        let rule = LeaveOneOut(data)
         for seq in data.users {
             guard k < report.fullRanks.count else { break }
-            guard let t = LeaveOneOut.targetIndex(seq.items.count, report.split) else { continue }
+            guard let t = rule.targetIndex(seq, report.split) else { continue }
             if seq.timestamps[0..<t].contains(where: { $0 < 0 }) {
                 partlyRanks.append(report.fullRanks[k])
             } else {

@@ -89,6 +89,14 @@ extension Trainer {
     var dataSplitDescription: String {
         "cold=\(cold.count) fraction=\(config.coldFraction) seed=\(config.coldSeed); text=\(textDescription)"
             + (config.untimedTargets ? "" : "; untimed targets skipped")
+            + untimedTargetUsersDescription
+    }
+
+    /// Users kept whole in training because their targets are untimed (LeaveOneOut), when there
+    /// are any: a checkpoint from before that rule (they were split then) does not resume.
+    var untimedTargetUsersDescription: String {
+        let n = LeaveOneOut.counts(dataset).untimedTargetUsers
+        return n > 0 ? "; \(n) users without timed targets in training" : ""
     }
 
     static func describe(_ s: NetworkShape) -> String {

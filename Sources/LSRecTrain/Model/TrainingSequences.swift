@@ -42,8 +42,9 @@ public struct TrainingSequences: Sendable {
                 untimedTargets: Bool = true) {
         let users = maxUsers.map { Array(dataset.users.prefix(max(0, $0))) } ?? dataset.users
         let coldMask = cold.flatMap { $0.isEmpty ? nil : $0.mask }
+        let rule = LeaveOneOut(dataset)
         for (u, user) in users.enumerated() {
-            let prefix = LeaveOneOut.trainingCount(user.items.count)
+            let prefix = rule.trainingCount(user)
             let kept: [Int] = coldMask.map { mask in (0..<prefix).filter { !mask[Int(user.items[$0])] } }
                 ?? Array(0..<prefix)
             let m = kept.count
