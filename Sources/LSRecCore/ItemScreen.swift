@@ -127,7 +127,7 @@ final class ItemScreen: @unchecked Sendable {
                 let base = (i / 8) * 8 * d4 + (i % 8) * 4
                 for c in 0..<d {
                     let v = items[i * d + c]
-                    let level = scale > 0 ? max(-127, min(127, (v / scale).rounded())) : 0
+                    let level = Self.int8Level(v, scale: scale)
                     q[base + (c / 4) * 32 + c % 4] = UInt8(Int(level) + 128)
                     let r = Double(scale) * Double(level), x = Double(v)
                     err2 += (x - r) * (x - r)
@@ -150,6 +150,13 @@ final class ItemScreen: @unchecked Sendable {
     }
 
     deinit { storage.deallocate() }
+
+    /// The int8 quantisation of one value of a vector (an item row at load, the user vector per
+    /// request) whose scale is max|x| / 127: round(v / scale) within ±127, 0 when the scale is 0.
+    /// The bounds use the values it returns, so any rounding here keeps them true.
+    static func int8Level(_ v: Float, scale: Float) -> Float {
+        scale > 0 ? max(-127, min(127, (v / scale).rounded())) : 0
+    }
 
     /// An upper bound on |exact − screened| score for a user vector of norm `userNorm` whose int8
     /// copy is off by `quantError` (‖δ‖; 0 for binary16).
@@ -204,7 +211,7 @@ extension Model {
                 p[j] = 0
                 continue
             }
-            let level = scale > 0 ? max(-127, min(127, (u[j] / scale).rounded())) : 0
+            let level = ItemScreen.int8Level(u[j], scale: scale)
             p[j] = Int8(level)
             let e = Double(u[j]) - Double(scale) * Double(level)
             err2 += e * e

@@ -222,6 +222,20 @@ typedef struct {
     int overflow;
 } screen_select_state;
 
+/* A selection's start: nothing listed, the cutoff at -inf (+inf when k = 0: nothing can be
+ * selected, and the callers then scan nothing). */
+static screen_select_state screen_start(size_t k, double slack, const int32_t *excl, size_t excl_mask,
+                                        float *heap, uint32_t *idx, float *score, size_t cap) {
+    screen_select_state st = {heap, k, 0, slack, k ? -INFINITY : INFINITY, excl, excl_mask, idx, score, 0, cap, 0};
+    return st;
+}
+
+/* A selection's result: the final cutoff, and how many rows are listed (SIZE_MAX on overflow). */
+static size_t screen_finish(const screen_select_state *st, float *cutoff) {
+    *cutoff = st->cutoff;
+    return st->overflow ? SIZE_MAX : st->listed;
+}
+
 /* The largest float not above threshold - slack, the difference taken in double: an approximate
  * score below it belongs to a row whose exact score cannot reach the top k. */
 static float cutoff_below(float threshold, double slack) {
@@ -470,19 +484,15 @@ int lsk_screen_path(void) {
 size_t lsk_screen_select(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, size_t k,
                          double slack, const int32_t *excl, size_t excl_mask, float *heap, uint32_t *idx,
                          float *score, size_t cap, float *cutoff) {
-    screen_select_state st = {heap, k, 0, slack, -INFINITY, excl, excl_mask, idx, score, 0, cap, 0};
-    if (k == 0) {                              /* nothing can be selected */
-        *cutoff = INFINITY;
-        return 0;
-    }
+    screen_select_state st = screen_start(k, slack, excl, excl_mask, heap, idx, score, cap);
+    if (k == 0) return screen_finish(&st, cutoff);
 #ifdef LSK_X86
     if (d > 0 && lsk_screen_path()) screen_select_avx2(xh, rows, d, u, bias, &st);
     else
 #endif
         for (size_t i = 0; i < rows && !st.overflow; i++)
             screen_take(&st, i, screen_row_portable(xh, i, d, u) + (bias ? bias[i] : 0.0f));
-    *cutoff = st.cutoff;
-    return st.overflow ? SIZE_MAX : st.listed;
+    return screen_finish(&st, cutoff);
 }
 
 static atomic_int detected_int8 = -1;
@@ -504,11 +514,8 @@ int lsk_screen_int8_path(void) {
 size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t rows, size_t d4, const int8_t *uq,
                               float u_scale, const float *bias, size_t k, double slack, const int32_t *excl,
                               size_t excl_mask, float *heap, uint32_t *idx, float *score, size_t cap, float *cutoff) {
-    screen_select_state st = {heap, k, 0, slack, -INFINITY, excl, excl_mask, idx, score, 0, cap, 0};
-    if (k == 0) {                              /* nothing can be selected */
-        *cutoff = INFINITY;
-        return 0;
-    }
+    screen_select_state st = screen_start(k, slack, excl, excl_mask, heap, idx, score, cap);
+    if (k == 0) return screen_finish(&st, cutoff);
 #ifdef LSK_X86
     if (d4 > 0 && lsk_screen_int8_path()) {
         int32_t offset = 0;                    /* the stored bytes' + 128, times uq */
@@ -519,8 +526,7 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
         for (size_t i = 0; i < rows && !st.overflow; i++)
             screen_take(&st, i, screen_int8_score(screen_row_int8_portable(xq, i, d4, uq), u_scale, row_scale[i],
                                                   bias ? bias[i] : 0.0f));
-    *cutoff = st.cutoff;
-    return st.overflow ? SIZE_MAX : st.listed;
+    return screen_finish(&st, cutoff);
 }
 
 float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float *x, const float *add, float *y) {

@@ -145,16 +145,18 @@ def _topk_args(k: Any, exclude: Any, state: Any) -> Tuple[int, Optional[np.ndarr
 
 
 def _call_topk(fn: Any, owner_handle: Any, state: "State", now: Time, exclude_seen: bool,
-               ex_ptr: Optional[int], ex_n: int, ids: Any, scores: Any) -> int:
-    """Runs lsrec_topk or lsrec_catalog_topk under the state's lock (then: closed state, closed
-    model or catalogue, now) and returns the number of results written."""
+               ex_ptr: Optional[int], ex_n: int, ids: Any, scores: Any, *event: int) -> int:
+    """Runs lsrec_topk, lsrec_catalog_topk or (with ``event`` = item, unix time)
+    lsrec_state_update_topk under the state's lock (then: closed state, closed model or
+    catalogue, now) and returns the number of results written."""
     with state._lock:
         sh = state._handle
         if sh is None:
             raise InvalidArgumentError(1, "lsrec: the state is closed")
         h = owner_handle()
         t = -1 if now is None else _seconds(now)
-        code = fn(h, sh, t, len(ids), _EXCLUDE_SEEN if exclude_seen else 0, ex_ptr, ex_n, ids, scores, state._n_out_ref)
+        code = fn(h, sh, *event, t, len(ids), _EXCLUDE_SEEN if exclude_seen else 0, ex_ptr, ex_n, ids, scores,
+                  state._n_out_ref)
         if code:
             _native.check(code)
         return state._n_out.value  # state._n_out is only used under state._lock
@@ -441,20 +443,9 @@ class Model(_Owner):
             item = _item_id(item)
         kk, ex, ex_ptr, ex_n = _topk_args(k, exclude, state)
         ids, scores = _out_k(kk if kk <= self._n_items else max(self._n_items, 1))
-        with state._lock:
-            sh = state._handle
-            if sh is None:
-                raise InvalidArgumentError(1, "lsrec: the state is closed")
-            h = self._h()
-            t = -1 if ts is None else _seconds(ts)
-            t_now = -1 if now is None else _seconds(now)
-            code = self._lib.lsrec_state_update_topk(
-                h, sh, item, t, t_now, len(ids), _EXCLUDE_SEEN if exclude_seen else 0, ex_ptr, ex_n, ids, scores,
-                state._n_out_ref,
-            )
-            if code:
-                _native.check(code)
-            n = state._n_out.value
+        t = -1 if ts is None else _seconds(ts)
+        n = _call_topk(self._lib.lsrec_state_update_topk, self._h, state, now, exclude_seen, ex_ptr, ex_n, ids, scores,
+                       item, t)
         del ex  # kept alive until the call returned: the library read it through ex_ptr
         return _results(ids, scores, n)
 
