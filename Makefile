@@ -311,6 +311,8 @@ bench-tools: lib-static
 	$(CC) $(CSTD) $(CWARN) $(CFLAGS) $(CPPFLAGS) -o $(BENCH_BIN)/engine bench/engine.c $(LDFLAGS_LSREC)
 	$(CC) $(CSTD) $(CWARN) -O3 -march=native -o $(BENCH_BIN)/floors bench/floors.c -lopenblas -lm
 	$(CC) $(CSTD) $(CWARN) -O2 -shared -fPIC -o $(BENCH_BIN)/libcrc32c.so bench/crc32c.c
+	$(CC) $(CSTD) $(CWARN) -O2 -ISources/LSRecKernels/include -o $(BENCH_BIN)/screen_select bench/screen_select.c \
+	    Sources/LSRecKernels/kernels.c -lm
 
 bench-compare: bench-tools $(if $(TRAIN_DATA),cli)
 	OPENBLAS_NUM_THREADS=1 $(PYTHON) bench/compare.py $(MODEL) $(if $(SCALE),--scale $(SCALE)) \

@@ -90,6 +90,10 @@ score_rows_avx2_body(const float *x, size_t ld, const float *const *ptrs, size_t
         if (ptrs) {
             const float *r[8];
             for (int j = 0; j < 8; j++) r[j] = ptrs[i + j];
+            /* The next eight rows (held item vectors, scattered over the item matrix and often
+             * out of L2 by the next request): ask for them now, while these eight are summed. */
+            for (size_t j = i + 8; j < i + 16 && j < rows; j++)
+                for (size_t c = 0; c < d; c += 16) _mm_prefetch((const char *)(ptrs[j] + c), _MM_HINT_T0);
             for (size_t c = 0; c < body; c += 8) {
                 __m256 uc = _mm256_loadu_ps(u + c);  /* one load of u serves eight rows */
                 for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r[j] + c), uc, a[j]);
@@ -298,6 +302,12 @@ static void screen_take(screen_select_state *st, size_t row, float a) {
     }
 }
 
+/* Past this many bytes a screen copy is not expected to stay in cache between requests, and the
+ * scans prefetch ahead; below it (ML-1M's int8 copy is 0.23 MB) prefetching only cost time: the
+ * int8 selection over ML-1M's size took 3.1-3.2 us without it, 3.5-3.9 us with it
+ * (bench/screen_select.c, one core). */
+#define LSK_SCREEN_PREFETCH_BYTES ((size_t)1 << 20)
+
 #ifdef LSK_X86
 #define LSK_TARGET_H __attribute__((target("avx2,fma,f16c")))
 #define LSK_HALF8(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
@@ -318,15 +328,18 @@ LSK_TARGET_H static inline __m256 screen_block(const uint16_t *p, size_t d, cons
 /* Four blocks (32 rows) at p: their scores without bias in s[0..3]. Eight independent
  * multiply-add chains hide their latency. */
 LSK_TARGET_H static inline __attribute__((always_inline)) void
-screen_group4(const uint16_t *p, size_t d, const float *u, __m256 s[4]) {
+screen_group4(const uint16_t *p, size_t d, const float *u, int far, __m256 s[4]) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-    /* Prefetch the group after next (its 32 * d halves: two 64-byte lines per two columns): from DRAM
-     * the four interleaved blocks alone did not keep enough loads in flight. */
+    /* Prefetch the group after next (its 32 * d halves: two 64-byte lines per two columns) when
+     * the copy is large (`far`): from DRAM the four interleaved blocks alone did not keep enough
+     * loads in flight; in cache the prefetches only cost instructions. */
     const char *ahead = (const char *)(p + 64 * d);
     size_t c = 0;
     for (; c + 2 <= d; c += 2) {
-        _mm_prefetch(ahead + c * 64, _MM_HINT_T0);
-        _mm_prefetch(ahead + c * 64 + 64, _MM_HINT_T0);
+        if (far) {
+            _mm_prefetch(ahead + c * 64, _MM_HINT_T0);
+            _mm_prefetch(ahead + c * 64 + 64, _MM_HINT_T0);
+        }
         __m256 u0 = _mm256_broadcast_ss(u + c), u1 = _mm256_broadcast_ss(u + c + 1);
         a0 = _mm256_fmadd_ps(LSK_HALF8(p + c * 8), u0, a0);
         a1 = _mm256_fmadd_ps(LSK_HALF8(p + 8 * d + c * 8), u0, a1);
@@ -366,9 +379,10 @@ LSK_TARGET_H static inline void take_block(screen_select_state *st, __m256 s, si
 LSK_TARGET_H static void screen_select_avx2(const uint16_t *xh, size_t rows, size_t d, const float *u,
                                             const float *bias, screen_select_state *st) {
     size_t full = rows / 8, b = 0;
+    const int far = rows * d * 2 > LSK_SCREEN_PREFETCH_BYTES;
     for (; b + 4 <= full && !st->overflow; b += 4) {
         __m256 s[4];
-        screen_group4(xh + b * 8 * d, d, u, s);
+        screen_group4(xh + b * 8 * d, d, u, far, s);
         for (int j = 0; j < 4; j++) {
             if (bias) s[j] = _mm256_add_ps(s[j], _mm256_loadu_ps(bias + (b + j) * 8));
             take_block(st, s[j], (b + j) * 8);
@@ -406,13 +420,15 @@ LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_
     size_t groups = d4 / 4, full = rows / 8, b = 0;
     const __m256i off = _mm256_set1_epi32(offset);
     const __m256 us = _mm256_set1_ps(u_scale);
+    const int far = rows * d4 > LSK_SCREEN_PREFETCH_BYTES;
     /* Four blocks at a time: four independent accumulator chains. */
     for (; b + 4 <= full && !st->overflow; b += 4) {
         const uint8_t *p = xq + b * 8 * d4;
-        /* Prefetch the group after next (its 32 * d4 bytes): from DRAM the four blocks' loads
-         * alone do not keep enough requests in flight (as for the binary16 scan). */
+        /* Prefetch the group after next (its 32 * d4 bytes) when the copy is large: from DRAM
+         * the four blocks' loads alone do not keep enough requests in flight (as for the
+         * binary16 scan); in cache the prefetches only cost instructions. */
         const char *ahead = (const char *)(p + 64 * d4);
-        for (size_t line = 0; line < 32 * d4; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
+        if (far) for (size_t line = 0; line < 32 * d4; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
         for (size_t g = 0; g < groups; g++) {
             int32_t w;

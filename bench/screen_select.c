@@ -1,0 +1,66 @@
+/*
+ * screen_select.c — the int8 screen's selection kernel alone (lsk_screen_select_int8), in a loop
+ * over one copy that stays in cache: N random rows of 64 columns, k = 10, a slack that lists
+ * about 66 rows. Prints microseconds per call (median of ROUNDS rounds). Built against the
+ * kernel source, not the library:
+ *
+ *   make bench-tools   (or: cc -O2 -ISources/LSRecKernels/include -o build/bench/screen_select \
+ *                      bench/screen_select.c Sources/LSRecKernels/kernels.c -lm)
+ *   taskset -c 0 build/bench/screen_select [N] [SLACK] [ROUNDS]
+ *
+ * Used for the prefetch threshold in kernels.c (LSK_SCREEN_PREFETCH_BYTES): build it from two
+ * versions of kernels.c and run them alternately.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "lsrec_kernels.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    size_t n = argc > 1 ? (size_t)atol(argv[1]) : 3667, d4 = 64, k = 10;
+    double slack = argc > 2 ? atof(argv[2]) : 0.5;
+    int rounds = argc > 3 ? atoi(argv[3]) : 7, calls = 20000;
+    if (n == 0 || n > 4096 || rounds < 1 || rounds > 99) {
+        fprintf(stderr, "usage: %s [N <= 4096] [SLACK] [ROUNDS <= 99]\n", argv[0]);
+        return 2;
+    }
+    uint8_t *xq = aligned_alloc(64, (n + 8) * d4);
+    float *scale = malloc(n * sizeof(float)), *bias = malloc(n * sizeof(float));
+    if (!xq || !scale || !bias) return 1;
+    srand(1);
+    for (size_t i = 0; i < (n + 8) * d4; i++) xq[i] = (uint8_t)(rand() & 255);
+    for (size_t i = 0; i < n; i++) { scale[i] = 0.01f; bias[i] = 0; }
+    int8_t uq[64];
+    for (int c = 0; c < 64; c++) uq[c] = (int8_t)(rand() % 255 - 127);
+    float heap[16], score[4096], cutoff;
+    uint32_t idx[4096];
+    double t[99];
+    size_t listed = 0;
+    for (int r = -1; r < rounds; r++) {  /* round -1 warms up */
+        double t0 = seconds();
+        for (int i = 0; i < calls; i++) {
+            uq[i & 63] ^= 1;  /* a different user vector each call */
+            listed = lsk_screen_select_int8(xq, scale, n, d4, uq, 0.01f, bias, k, slack, NULL, 0, heap, idx, score,
+                                            4096, &cutoff);
+        }
+        if (r >= 0) t[r] = (seconds() - t0) / calls * 1e6;
+    }
+    qsort(t, (size_t)rounds, sizeof(double), by_value);
+    printf("n=%zu int8 path %d: %.3f us per call (median of %d; min %.3f max %.3f), %zu rows listed\n", n,
+           lsk_screen_int8_path(), t[rounds / 2], rounds, t[0], t[rounds - 1], listed);
+    return 0;
+}
