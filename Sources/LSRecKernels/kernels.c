@@ -90,8 +90,8 @@ score_rows_avx2_body(const float *x, size_t ld, const float *const *ptrs, size_t
         if (ptrs) {
             const float *r[8];
             for (int j = 0; j < 8; j++) r[j] = ptrs[i + j];
-            /* The next eight rows (held item vectors, scattered over the item matrix and often
-             * out of L2 by the next request): ask for them now, while these eight are summed. */
+            /* The next eight rows (a user's held item vectors, or screened candidates: scattered
+             * over the item matrix and often out of L2): ask for them while these eight are summed. */
             for (size_t j = i + 8; j < i + 16 && j < rows; j++)
                 for (size_t c = 0; c < d; c += 16) _mm_prefetch((const char *)(ptrs[j] + c), _MM_HINT_T0);
             for (size_t c = 0; c < body; c += 8) {
