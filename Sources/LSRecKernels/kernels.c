@@ -224,13 +224,15 @@ typedef struct {
     float *score;
     size_t listed, cap;
     int overflow;
+    float least;            /* the least of the k best once k are held (take_block_kept's) */
 } screen_select_state;
 
 /* A selection's start: nothing listed, the cutoff at -inf (+inf when k = 0: nothing can be
  * selected, and the callers then scan nothing). */
 static screen_select_state screen_start(size_t k, double slack, const int32_t *excl, size_t excl_mask,
                                         float *heap, uint32_t *idx, float *score, size_t cap) {
-    screen_select_state st = {heap, k, 0, slack, k ? -INFINITY : INFINITY, excl, excl_mask, idx, score, 0, cap, 0};
+    screen_select_state st = {heap, k, 0, slack, k ? -INFINITY : INFINITY, excl, excl_mask, idx, score, 0, cap, 0,
+                              INFINITY};
     return st;
 }
 
@@ -407,6 +409,73 @@ LSK_TARGET_H static void screen_select_avx2(const uint16_t *xh, size_t rows, siz
  * 128 * sum(uq) to every row, subtracted before the scales are applied. */
 #define LSK_TARGET_Q __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni")))
 
+/* The largest float below f (nextafterf(f, -inf) for the finite f and +inf that reach it), by its
+ * bits: no library call and no branch on the path that keeps the k best. */
+static inline float float_below(float f) {
+    uint32_t b, r;
+    memcpy(&b, &f, 4);
+    r = f == 0.0f ? 0x80000001u : (f > 0.0f ? b - 1 : b + 1);
+    float o;
+    memcpy(&o, &r, 4);
+    return o;
+}
+
+/* The int8 scan's selection for k <= 16: the k best in the lanes of one register (+inf where
+ * unused), each candidate listed and kept with selects instead of branches. The heap's sift-down
+ * and the cutoff's rounding branch mispredicted on most candidates (about 130 per ML-1M request),
+ * and the selection cost more than the scan. Same listing, k best and cutoff as screen_take, row
+ * for row. Returns 0, taking nothing, when the list might not hold the block: the caller then
+ * moves the k best into the heap (keep_to_heap) and goes on with take_block. */
+LSK_TARGET_Q static inline int take_block_kept(screen_select_state *st, __m256 s, size_t base, __m512 *best) {
+    unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(s, _mm256_set1_ps(st->cutoff), _CMP_GE_OQ));
+    if (!mask) return 1;
+    if (st->listed + 8 > st->cap) return 0;
+    float lanes[8];
+    _mm256_storeu_ps(lanes, s);
+    do {
+        unsigned j = (unsigned)__builtin_ctz(mask);
+        mask &= mask - 1;
+        float a = lanes[j];
+        unsigned take = a >= st->cutoff;
+        if (st->excl) take &= !excluded(st, base + j);
+        st->idx[st->listed] = (uint32_t)(base + j);  /* written always, counted when taken */
+        st->score[st->listed] = a;
+        st->listed += take;
+        if (st->held < st->k) {
+            if (!take) continue;
+            *best = _mm512_mask_mov_ps(*best, (__mmask16)(1u << st->held), _mm512_set1_ps(a));
+            if (++st->held < st->k) continue;
+            st->least = _mm512_reduce_min_ps(*best);
+            st->cutoff = cutoff_below(st->least, st->slack);
+            continue;
+        }
+        unsigned replace = take & (a > st->least);
+        __mmask16 at = _mm512_cmpeq_ps_mask(*best, _mm512_set1_ps(st->least));
+        at &= (__mmask16)(-at) & (__mmask16)(0u - replace);  /* the first lane holding the least, if replacing */
+        *best = _mm512_mask_mov_ps(*best, at, _mm512_set1_ps(a));
+        float least = _mm512_reduce_min_ps(*best);
+        double c = (double)least - st->slack;
+        float f = (float)c;
+        f = (double)f > c ? float_below(f) : f;     /* cutoff_below without its branch */
+        st->least = least;
+        st->cutoff = replace ? f : st->cutoff;
+    } while (mask);
+    return 1;
+}
+
+/* The k best from the register into the heap screen_take keeps (ascending: a valid min-heap). */
+LSK_TARGET_Q static void keep_to_heap(screen_select_state *st, __m512 best) {
+    float v[16];
+    _mm512_storeu_ps(v, best);
+    for (size_t i = 1; i < st->held; i++) {
+        float x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+        v[j] = x;
+    }
+    for (size_t i = 0; i < st->held; i++) st->heap[i] = v[i];
+}
+
 LSK_TARGET_Q static inline __m256 int8_scores(__m256i acc, __m256i off, __m256 us, const float *scale,
                                               const float *bias) {
     __m256 fm = _mm256_mul_ps(us, _mm256_loadu_ps(scale));
@@ -421,6 +490,8 @@ LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_
     const __m256i off = _mm256_set1_epi32(offset);
     const __m256 us = _mm256_set1_ps(u_scale);
     const int far = rows * d4 > LSK_SCREEN_PREFETCH_BYTES;
+    int kept_in_register = st->k <= 16 && st->held == 0;  /* take_block_kept until it declines */
+    __m512 best = _mm512_set1_ps(INFINITY);
     /* Four blocks at a time: four independent accumulator chains. */
     for (; b + 4 <= full && !st->overflow; b += 4) {
         const uint8_t *p = xq + b * 8 * d4;
@@ -442,9 +513,16 @@ LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_
         __m256i acc[4] = {a0, a1, a2, a3};
         for (int j = 0; j < 4; j++) {
             size_t r = (b + j) * 8;
-            take_block(st, int8_scores(acc[j], off, us, row_scale + r, bias ? bias + r : NULL), r);
+            __m256 s = int8_scores(acc[j], off, us, row_scale + r, bias ? bias + r : NULL);
+            if (kept_in_register && take_block_kept(st, s, r, &best)) continue;
+            if (kept_in_register) {
+                keep_to_heap(st, best);
+                kept_in_register = 0;
+            }
+            take_block(st, s, r);
         }
     }
+    if (kept_in_register) keep_to_heap(st, best);
     for (; b < full && !st->overflow; b++) {
         const uint8_t *p = xq + b * 8 * d4;
         __m256i a = _mm256_setzero_si256();
