@@ -224,15 +224,13 @@ typedef struct {
     float *score;
     size_t listed, cap;
     int overflow;
-    float least;            /* the least of the k best once k are held (take_block_kept's) */
 } screen_select_state;
 
 /* A selection's start: nothing listed, the cutoff at -inf (+inf when k = 0: nothing can be
  * selected, and the callers then scan nothing). */
 static screen_select_state screen_start(size_t k, double slack, const int32_t *excl, size_t excl_mask,
                                         float *heap, uint32_t *idx, float *score, size_t cap) {
-    screen_select_state st = {heap, k, 0, slack, k ? -INFINITY : INFINITY, excl, excl_mask, idx, score, 0, cap, 0,
-                              INFINITY};
+    screen_select_state st = {heap, k, 0, slack, k ? -INFINITY : INFINITY, excl, excl_mask, idx, score, 0, cap, 0};
     return st;
 }
 
@@ -420,51 +418,70 @@ static inline float float_below(float f) {
     return o;
 }
 
+/* take_block_kept's running values, kept in locals of the scan (not in the state, whose float
+ * fields the compiler must reload after every store to the score list). */
+typedef struct {
+    float cutoff, least;
+    size_t listed, held;
+} kept_state;
+
 /* The int8 scan's selection for k <= 16: the k best in the lanes of one register (+inf where
- * unused), each candidate listed and kept with selects instead of branches. The heap's sift-down
- * and the cutoff's rounding branch mispredicted on most candidates (about 130 per ML-1M request),
- * and the selection cost more than the scan. Same listing, k best and cutoff as screen_take, row
- * for row. Returns 0, taking nothing, when the list might not hold the block: the caller then
- * moves the k best into the heap (keep_to_heap) and goes on with take_block. */
-LSK_TARGET_Q static inline int take_block_kept(screen_select_state *st, __m256 s, size_t base, __m512 *best) {
-    unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(s, _mm256_set1_ps(st->cutoff), _CMP_GE_OQ));
+ * unused), each candidate listed and kept with selects instead of branches. With screen_take
+ * (a heap, a call and data-dependent branches per candidate; about 130 candidates per ML-1M
+ * request) the selection cost more than the scan itself (BENCHMARKS.md); this is 0.6-0.9 us
+ * cheaper per request. Same listing, k best and cutoff as screen_take, row for row. Returns 0,
+ * taking nothing, when the list might not hold the block: the caller then moves the k best into
+ * the heap (keep_to_heap) and goes on with take_block. */
+LSK_TARGET_Q static inline __attribute__((always_inline)) int
+take_block_kept(const screen_select_state *st, kept_state *ks, __m256 s, size_t base, __m512 *best) {
+    unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(s, _mm256_set1_ps(ks->cutoff), _CMP_GE_OQ));
     if (!mask) return 1;
-    if (st->listed + 8 > st->cap) return 0;
+    if (ks->listed + 8 > st->cap) return 0;
     float lanes[8];
     _mm256_storeu_ps(lanes, s);
+    float cutoff = ks->cutoff, least = ks->least;
+    size_t listed = ks->listed, held = ks->held;
     do {
         unsigned j = (unsigned)__builtin_ctz(mask);
         mask &= mask - 1;
         float a = lanes[j];
-        unsigned take = a >= st->cutoff;
+        unsigned take = a >= cutoff;
         if (st->excl) take &= !excluded(st, base + j);
-        st->idx[st->listed] = (uint32_t)(base + j);  /* written always, counted when taken */
-        st->score[st->listed] = a;
-        st->listed += take;
-        if (st->held < st->k) {
+        st->idx[listed] = (uint32_t)(base + j);  /* written always, counted when taken */
+        st->score[listed] = a;
+        listed += take;
+        if (held < st->k) {
             if (!take) continue;
-            *best = _mm512_mask_mov_ps(*best, (__mmask16)(1u << st->held), _mm512_set1_ps(a));
-            if (++st->held < st->k) continue;
-            st->least = _mm512_reduce_min_ps(*best);
-            st->cutoff = cutoff_below(st->least, st->slack);
+            *best = _mm512_mask_mov_ps(*best, (__mmask16)(1u << held), _mm512_set1_ps(a));
+            if (++held < st->k) continue;
+            least = _mm512_reduce_min_ps(*best);
+            cutoff = cutoff_below(least, st->slack);
             continue;
         }
-        unsigned replace = take & (a > st->least);
-        __mmask16 at = _mm512_cmpeq_ps_mask(*best, _mm512_set1_ps(st->least));
+        unsigned replace = take & (a > least);
+        __mmask16 at = _mm512_cmpeq_ps_mask(*best, _mm512_set1_ps(least));
         at &= (__mmask16)(-at) & (__mmask16)(0u - replace);  /* the first lane holding the least, if replacing */
         *best = _mm512_mask_mov_ps(*best, at, _mm512_set1_ps(a));
-        float least = _mm512_reduce_min_ps(*best);
-        double c = (double)least - st->slack;
+        float next = _mm512_reduce_min_ps(*best);
+        double c = (double)next - st->slack;
         float f = (float)c;
         f = (double)f > c ? float_below(f) : f;     /* cutoff_below without its branch */
-        st->least = least;
-        st->cutoff = replace ? f : st->cutoff;
+        least = next;
+        cutoff = replace ? f : cutoff;
     } while (mask);
+    ks->cutoff = cutoff;
+    ks->least = least;
+    ks->listed = listed;
+    ks->held = held;
     return 1;
 }
 
-/* The k best from the register into the heap screen_take keeps (ascending: a valid min-heap). */
-LSK_TARGET_Q static void keep_to_heap(screen_select_state *st, __m512 best) {
+/* The register's k best into the heap screen_take keeps (ascending: a valid min-heap), and the
+ * running values back into the state (the least is the heap's root from then on). */
+LSK_TARGET_Q static void keep_to_heap(screen_select_state *st, const kept_state *ks, __m512 best) {
+    st->cutoff = ks->cutoff;
+    st->listed = ks->listed;
+    st->held = ks->held;
     float v[16];
     _mm512_storeu_ps(v, best);
     for (size_t i = 1; i < st->held; i++) {
@@ -492,6 +509,7 @@ LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_
     const int far = rows * d4 > LSK_SCREEN_PREFETCH_BYTES;
     int kept_in_register = st->k <= 16 && st->held == 0;  /* take_block_kept until it declines */
     __m512 best = _mm512_set1_ps(INFINITY);
+    kept_state ks = {st->cutoff, INFINITY, st->listed, st->held};
     /* Four blocks at a time: four independent accumulator chains. */
     for (; b + 4 <= full && !st->overflow; b += 4) {
         const uint8_t *p = xq + b * 8 * d4;
@@ -514,15 +532,15 @@ LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_
         for (int j = 0; j < 4; j++) {
             size_t r = (b + j) * 8;
             __m256 s = int8_scores(acc[j], off, us, row_scale + r, bias ? bias + r : NULL);
-            if (kept_in_register && take_block_kept(st, s, r, &best)) continue;
+            if (kept_in_register && take_block_kept(st, &ks, s, r, &best)) continue;
             if (kept_in_register) {
-                keep_to_heap(st, best);
+                keep_to_heap(st, &ks, best);
                 kept_in_register = 0;
             }
             take_block(st, s, r);
         }
     }
-    if (kept_in_register) keep_to_heap(st, best);
+    if (kept_in_register) keep_to_heap(st, &ks, best);
     for (; b < full && !st->overflow; b++) {
         const uint8_t *p = xq + b * 8 * d4;
         __m256i a = _mm256_setzero_si256();
