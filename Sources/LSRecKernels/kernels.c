@@ -305,7 +305,7 @@ static void screen_take(screen_select_state *st, size_t row, float a) {
 /* Past this many bytes a screen copy is not expected to stay in cache between requests, and the
  * scans prefetch ahead; below it (ML-1M's int8 copy is 0.23 MB) prefetching only cost time: the
  * int8 selection over ML-1M's size took 3.1-3.2 us without it, 3.5-3.9 us with it
- * (bench/screen_select.c, one core). */
+ * (bench/screen_select.c, one core, before take_block_kept). */
 #define LSK_SCREEN_PREFETCH_BYTES ((size_t)1 << 20)
 
 #ifdef LSK_X86
@@ -429,7 +429,9 @@ typedef struct {
  * unused), each candidate listed and kept with selects instead of branches. With screen_take
  * (a heap, a call and data-dependent branches per candidate; about 130 candidates per ML-1M
  * request) the selection cost more than the scan itself (BENCHMARKS.md); this is 0.6-0.9 us
- * cheaper per request. Same listing, k best and cutoff as screen_take, row for row. Returns 0,
+ * cheaper per request in a stream of users, though slower (4.0 against 3.1 us) in a loop over one
+ * copy that stays in cache (bench/screen_select.c), where the heap's branches predict better than
+ * this chain of selects runs. Same listing, k best and cutoff as screen_take, row for row. Returns 0,
  * taking nothing, when the list might not hold the block: the caller then moves the k best into
  * the heap (keep_to_heap) and goes on with take_block. */
 LSK_TARGET_Q static inline __attribute__((always_inline)) int
