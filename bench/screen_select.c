@@ -1,7 +1,7 @@
 /*
  * screen_select.c — the int8 screen's selection kernel alone (lsk_screen_select_int8), in a loop
  * over one copy that stays in cache: N random rows of 64 columns, k = 10, a slack that lists
- * about 66 rows. Prints microseconds per call (median of ROUNDS rounds). Built against the
+ * about 85 rows. Prints microseconds per call (median of ROUNDS rounds). Built against the
  * kernel source, not the library:
  *
  *   make bench-tools   (or: cc -O2 -ISources/LSRecKernels/include -o build/bench/screen_select \
@@ -13,22 +13,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lsrec_kernels.h"
+#include "bench_util.h"
 
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-
-static double seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
     size_t n = argc > 1 ? (size_t)atol(argv[1]) : 3667, d4 = 64, k = 10;
@@ -51,16 +38,16 @@ int main(int argc, char **argv) {
     double t[99];
     size_t listed = 0;
     for (int r = -1; r < rounds; r++) {  /* round -1 warms up */
-        double t0 = seconds();
+        double t0 = now_s();
         for (int i = 0; i < calls; i++) {
             uq[i & 63] ^= 1;  /* a different user vector each call */
             listed = lsk_screen_select_int8(xq, scale, n, d4, uq, 0.01f, bias, k, slack, NULL, 0, heap, idx, score,
                                             4096, &cutoff);
         }
-        if (r >= 0) t[r] = (seconds() - t0) / calls * 1e6;
+        if (r >= 0) t[r] = (now_s() - t0) / calls * 1e6;
     }
-    qsort(t, (size_t)rounds, sizeof(double), by_value);
+    double med = median(t, rounds);  /* sorts t */
     printf("n=%zu int8 path %d: %.3f us per call (median of %d; min %.3f max %.3f), %zu rows listed\n", n,
-           lsk_screen_int8_path(), t[rounds / 2], rounds, t[0], t[rounds - 1], listed);
+           lsk_screen_int8_path(), med, rounds, t[0], t[rounds - 1], listed);
     return 0;
 }
