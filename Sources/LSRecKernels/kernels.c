@@ -240,13 +240,23 @@ static size_t screen_finish(const screen_select_state *st, float *cutoff) {
     return st->overflow ? SIZE_MAX : st->listed;
 }
 
+/* The largest float below f (nextafterf(f, -inf) for the finite f and +inf that reach it), by its
+ * bits: no library call, and a select rather than a branch where the k best are kept. */
+static inline float float_below(float f) {
+    uint32_t b, r;
+    memcpy(&b, &f, 4);
+    r = f == 0.0f ? 0x80000001u : (f > 0.0f ? b - 1 : b + 1);
+    float o;
+    memcpy(&o, &r, 4);
+    return o;
+}
+
 /* The largest float not above threshold - slack, the difference taken in double: an approximate
  * score below it belongs to a row whose exact score cannot reach the top k. */
-static float cutoff_below(float threshold, double slack) {
+static inline float cutoff_below(float threshold, double slack) {
     double c = (double)threshold - slack;
     float f = (float)c;
-    if ((double)f > c) f = nextafterf(f, -INFINITY);
-    return f;
+    return (double)f > c ? float_below(f) : f;
 }
 
 /* LSRecCore's ExclusionSet.contains, on the same slots and hash. */
@@ -407,17 +417,6 @@ LSK_TARGET_H static void screen_select_avx2(const uint16_t *xh, size_t rows, siz
  * 128 * sum(uq) to every row, subtracted before the scales are applied. */
 #define LSK_TARGET_Q __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni")))
 
-/* The largest float below f (nextafterf(f, -inf) for the finite f and +inf that reach it), by its
- * bits: no library call and no branch on the path that keeps the k best. */
-static inline float float_below(float f) {
-    uint32_t b, r;
-    memcpy(&b, &f, 4);
-    r = f == 0.0f ? 0x80000001u : (f > 0.0f ? b - 1 : b + 1);
-    float o;
-    memcpy(&o, &r, 4);
-    return o;
-}
-
 /* take_block_kept's running values, kept in locals of the scan (not in the state, whose float
  * fields the compiler must reload after every store to the score list). */
 typedef struct {
@@ -464,10 +463,7 @@ take_block_kept(const screen_select_state *st, kept_state *ks, __m256 s, size_t 
         __mmask16 at = _mm512_cmpeq_ps_mask(*best, _mm512_set1_ps(least));
         at &= (__mmask16)(-at) & (__mmask16)(0u - replace);  /* the first lane holding the least, if replacing */
         *best = _mm512_mask_mov_ps(*best, at, _mm512_set1_ps(a));
-        float next = _mm512_reduce_min_ps(*best);
-        double c = (double)next - st->slack;
-        float f = (float)c;
-        f = (double)f > c ? float_below(f) : f;     /* cutoff_below without its branch */
+        float next = _mm512_reduce_min_ps(*best), f = cutoff_below(next, st->slack);
         least = next;
         cutoff = replace ? f : cutoff;
     } while (mask);
