@@ -223,6 +223,7 @@ test-c: $(CAPI_TEST) $(GOLDEN_TEST) $(EXAMPLES) $(STRESS_TEST) $(CAPI_TEST_ASAN)
 	$(GOLDEN_TEST) Tests/Fixtures/golden.json
 	$(BIN_DIR)/recommend $(FIXTURE)
 	bash Tests/capi/service_test.sh $(BIN_DIR)/service $(FIXTURE)
+	bash Tests/capi/blas_test.sh $(SCRATCH)/debug/lsrec-cli
 	bash Tests/capi/coldstart_test.sh $(SCRATCH)/debug/lsrec-cli $(ENCODER) $(COLDSTART_TEST) $(BIN_DIR)/coldstart $(PYTHON)
 	$(MAKE) --no-print-directory test-install
 

@@ -26,12 +26,12 @@ let package = Package(
         // Text encoder: safetensors reader, BERT WordPiece tokenizer, MiniLM forward pass. Glibc only.
         .target(name: "LSRecText", dependencies: ["LSRecFormat", "CBLAS"]),
         // The only target with @_cdecl exports and raw pointers from hosts.
-        .target(name: "LSRecCAPI", dependencies: ["LSRecCore", "LSRecFormat", "LSRecText"]),
+        .target(name: "LSRecCAPI", dependencies: ["LSRecCore", "LSRecFormat", "LSRecText", "LSRecKernels"]),
         // Trainer: data loading, batched forward/backward, loss, optimiser, evaluation, baselines.
         .target(name: "LSRecTrain", dependencies: ["LSRecCore", "LSRecFormat", "CBLAS", "CZlib"]),
         // Command-line tool `lsrec`: inspect, train, eval, recommend, synth.
         .executableTarget(name: "LSRecCLI", dependencies: [
-            "LSRecFormat", "LSRecCore", "LSRecTrain", "LSRecText",
+            "LSRecFormat", "LSRecCore", "LSRecTrain", "LSRecText", "LSRecKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/lsrec"),
         .testTarget(name: "LSRecFormatTests", dependencies: ["LSRecFormat"]),

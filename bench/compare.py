@@ -49,6 +49,14 @@ from lsrec_file import LsrecFile, item_matrix, random_model, read, write  # noqa
 from numpy_engine import NumpyEngine, UserState  # noqa: E402
 from floors import counts, training_flops_per_target  # noqa: E402
 
+# OpenBLAS before 0.3.25 runs pre-AVX2 kernels on CPU models it does not know (lsrec.h, "BLAS
+# kernels"); it reads OPENBLAS_CORETYPE only when loaded, so re-run once with the kernel set the
+# library names, as the `lsrec` tool does. A value set by the caller is kept.
+if "OPENBLAS_CORETYPE" not in os.environ and lsrec.blas_suggested_coretype():
+    os.environ["LSREC_BLAS_DETECTED_CORE"] = lsrec.blas_core()
+    os.environ["OPENBLAS_CORETYPE"] = str(lsrec.blas_suggested_coretype())
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
 BIN = os.path.join(ROOT, "build", "bench")
 # --clock cpu: process CPU time (time-slicing by other jobs does not count); wall by default.
 CLOCK = time.perf_counter
@@ -115,7 +123,15 @@ def machine() -> Dict[str, str]:
                 break
     return {"nproc": str(os.cpu_count()), "cpu": cpu, "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "python": platform.python_version(), "numpy": np.__version__}
+            "python": platform.python_version(), "numpy": np.__version__, "blas": blas_kernels()}
+
+
+def blas_kernels() -> str:
+    """The OpenBLAS kernels lsrec (and build/bench/*) run here, and who chose them."""
+    detected = os.environ.get("LSREC_BLAS_DETECTED_CORE")
+    how = f"OPENBLAS_CORETYPE set by this script: OpenBLAS chose {detected}" if detected else (
+        "OPENBLAS_CORETYPE set by the caller" if "OPENBLAS_CORETYPE" in os.environ else "OpenBLAS's own choice")
+    return f"{lsrec.blas_core()} ({how})"
 
 
 # ---- parity -------------------------------------------------------------------------------------
@@ -436,7 +452,8 @@ def main() -> None:
         sys.exit("--repeats must be at least 5 (median of >= 5 runs)")
 
     info = machine()
-    print(f"machine: nproc {info['nproc']}, {info['cpu']}, load {info['load']}, {info['date']}")
+    print(f"machine: nproc {info['nproc']}, {info['cpu']}, load {info['load']}, {info['date']}; "
+          f"OpenBLAS kernels {info['blas']}")
     head_f = read(a.model)
     fl = run_kv([os.path.join(BIN, "floors"), "5", str(head_f.int("lsrec.n_items")), str(head_f.int("lsrec.dim"))])
     sg, rd, l2 = float(fl["sgemm_gflops"]), float(fl["read_gbs"]), float(fl["read_l2_gbs"])
@@ -568,7 +585,7 @@ def main() -> None:
             + (f" SCALE=\"{' '.join(map(str, a.scale))}\"" if a.scale else "")
             + (f" TRAIN_DATA={a.train_data}" if a.train_data else "") + (" CLOCK=cpu" if a.clock == "cpu" else "") + "`  \n"
             f"Machine: nproc {info['nproc']}, {info['cpu']}; load average at start {info['load']}; {info['date']}; "
-            f"Python {info['python']}, numpy {info['numpy']}"
+            f"Python {info['python']}, numpy {info['numpy']}, OpenBLAS kernels {info['blas']}"
             + (f", onnxruntime {__import__('onnxruntime').__version__}" if with_ort else "") + "  \n"
             f"Floor column: FLOP floor / byte floor (FLOPs at the 1-thread sgemm rate, bytes at the "
             f"{'DRAM' if bw == rd else 'cache'} read rate, both measured in this run; bench/floors.py has the counts).  \n"

@@ -45,9 +45,9 @@ extern "C" {
 /* ---- Versions ------------------------------------------------------------------------------ */
 
 #define LSREC_VERSION_MAJOR 0
-#define LSREC_VERSION_MINOR 4
+#define LSREC_VERSION_MINOR 5
 #define LSREC_VERSION_PATCH 0
-#define LSREC_VERSION_STRING "0.4.0"
+#define LSREC_VERSION_STRING "0.5.0"
 /* Bumped on any incompatible change of this header. Check lsrec_abi_version() == LSREC_ABI_VERSION
  * at start-up to make sure the library you linked at run time matches the header you compiled with. */
 #define LSREC_ABI_VERSION 1u
@@ -56,6 +56,24 @@ extern "C" {
 uint32_t lsrec_abi_version(void);
 /** The library's version, e.g. "0.1.0". Static storage; never NULL. */
 const char *lsrec_version_string(void);
+
+/* ---- BLAS kernels (since 0.5.0) ------------------------------------------------------------ */
+/* lsrec computes on OpenBLAS, which picks its kernels from the CPU model once, when it is loaded.
+ * OpenBLAS releases before 0.3.25 (Debian 12 ships 0.3.21) fall back to their SSE3 "Prescott"
+ * kernels on CPU models newer than they know (e.g. Intel Emerald Rapids): updates, training and
+ * batch scoring then run several times slower (single-core sgemm 30 vs 154 GFLOP/s measured on
+ * one such Xeon). The fix is to start the host process with OPENBLAS_CORETYPE set to the value
+ * below (it must be in the environment before OpenBLAS is loaded; setting it later changes
+ * nothing). The `lsrec` tool does this itself. Results stay within floating-point rounding. */
+
+/** The kernel set the loaded OpenBLAS uses (openblas_get_corename(), e.g. "SkylakeX", "Haswell",
+ *  "Prescott"); "unknown" if it does not say. Static storage; never NULL. Thread-safe. */
+const char *lsrec_blas_core(void);
+/** NULL when OpenBLAS's kernels suit this CPU. Otherwise the OPENBLAS_CORETYPE value ("SkylakeX"
+ *  on AVX-512 CPUs, "Haswell" on AVX2 + FMA CPUs) to set before starting the process, because
+ *  OpenBLAS runs pre-AVX2 kernels on a CPU that has AVX2 + FMA. Also NULL when the loaded OpenBLAS
+ *  was built without DYNAMIC_ARCH (the variable would change nothing). Static storage. Thread-safe. */
+const char *lsrec_blas_suggested_coretype(void);
 
 /* ---- Status codes -------------------------------------------------------------------------- */
 

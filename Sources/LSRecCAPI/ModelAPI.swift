@@ -6,7 +6,7 @@ import Glibc
 
 /// Static C strings for versions and status texts (allocated once, never freed).
 enum StaticText {
-    static let version = strdup("0.4.0")!
+    static let version = strdup("0.5.0")!
     static let statuses: [UnsafeMutablePointer<CChar>] = LSRecStatus.allCases.map { strdup($0.text)! }
     static let unknownStatus = strdup("unknown status")!
     static let empty = strdup("")!

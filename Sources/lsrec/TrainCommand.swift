@@ -137,6 +137,7 @@ struct TrainCommand: ParsableCommand {
         }
         say("training: \(trainer.sequences.targetCount) targets/epoch, \(trainer.params.values.count) parameters, "
             + "fusion \(fusion.rawValue), loss \(loss.rawValue), d=\(dim) L=\(history) W=\(window) lanes=\(batch) threads=\(threads)")
+        say("BLAS: OpenBLAS kernels \(BLASKernels.description)")
         let epochLog = try log.map { try EpochLog(path: $0, append: resume) }
         let bar = quiet ? nil : ProgressBar()
         try trainer.run(checkpointPath: ckpt, log: epochLog, progressBar: bar?.enabled == true ? bar : nil) { r in

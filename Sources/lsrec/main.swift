@@ -10,4 +10,5 @@ struct LSRecCommand: ParsableCommand {
                       ConvertEncoderCommand.self])
 }
 
+BLASKernels.rerunIfMisdetected()
 LSRecCommand.main()

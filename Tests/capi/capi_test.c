@@ -288,6 +288,12 @@ static void test_versions_and_statuses(void) {
         for (lsrec_status t = LSREC_OK; t < s; t++) CHECK(strcmp(text, lsrec_status_str(t)) != 0);
     }
     CHECK(lsrec_status_str(-1) != NULL && lsrec_status_str(-1)[0] != '\0');
+    /* The BLAS kernel report: a name, and a suggestion only of a kernel set lsrec.h names, never the one
+     * already running. */
+    const char *core = lsrec_blas_core(), *better = lsrec_blas_suggested_coretype();
+    CHECK(core != NULL && core[0] != '\0');
+    CHECK(better == NULL || strcmp(better, "SkylakeX") == 0 || strcmp(better, "Haswell") == 0);
+    CHECK(better == NULL || strcmp(better, core) != 0);
     CHECK(lsrec_status_str(16) != NULL && lsrec_status_str(INT32_MAX) != NULL);
     CHECK(lsrec_last_error() != NULL);
 }
@@ -1361,7 +1367,8 @@ static void test_rebase_and_lifetime(const lsrec_model *m, const unsigned char *
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "Tests/Fixtures/tiny-random.lsrec";
     setvbuf(stdout, NULL, _IOLBF, 0);
-    printf("capi_test: liblsrec %s (ABI %u), model %s\n", lsrec_version_string(), lsrec_abi_version(), path);
+    printf("capi_test: liblsrec %s (ABI %u, OpenBLAS kernels %s), model %s\n", lsrec_version_string(),
+           lsrec_abi_version(), lsrec_blas_core(), path);
 
     size_t len;
     unsigned char *file = read_file(path, &len);

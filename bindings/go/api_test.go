@@ -22,9 +22,24 @@ var (
 	_ encoding.BinaryUnmarshaler = (*lsrec.State)(nil)
 )
 
+// The kernel report: the process's OPENBLAS_CORETYPE, when set, is what OpenBLAS runs and is
+// not questioned; a suggestion is only ever one of the two kernel sets lsrec.h names.
+func TestBLASKernels(t *testing.T) {
+	core, better := lsrec.BLASCore(), lsrec.BLASSuggestedCoreType()
+	if core == "" {
+		t.Fatal("empty BLAS core name")
+	}
+	if better != "" && better != "SkylakeX" && better != "Haswell" {
+		t.Fatalf("suggested core type %q", better)
+	}
+	if set := os.Getenv("OPENBLAS_CORETYPE"); (set == "SkylakeX" || set == "Haswell") && (core != set || better != "") {
+		t.Fatalf("OPENBLAS_CORETYPE=%s, but core %q, suggestion %q", set, core, better)
+	}
+}
+
 func TestVersionAndModelQueries(t *testing.T) {
 	m, _ := loadModel(t)
-	if lsrec.Version() != "0.4.0" || lsrec.LibraryABIVersion() != lsrec.ABIVersion {
+	if lsrec.Version() != "0.5.0" || lsrec.LibraryABIVersion() != lsrec.ABIVersion {
 		t.Fatalf("version %q, ABI %d", lsrec.Version(), lsrec.LibraryABIVersion())
 	}
 	if m.NItems() != 300 || m.Dim() != 16 {

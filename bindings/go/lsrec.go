@@ -46,11 +46,26 @@ const NowLastEvent int64 = -1
 // ABIVersion is the C ABI these bindings are written for (LSREC_ABI_VERSION).
 const ABIVersion = uint32(C.LSREC_ABI_VERSION)
 
-// Version is the loaded library's version string, e.g. "0.4.0".
+// Version is the loaded library's version string, e.g. "0.5.0".
 func Version() string { return C.GoString(C.lsrec_version_string()) }
 
 // LibraryABIVersion is the ABI version of the loaded library (compare with ABIVersion).
 func LibraryABIVersion() uint32 { return uint32(C.lsrec_abi_version()) }
+
+// BLASCore is the kernel set the loaded OpenBLAS uses, e.g. "SkylakeX" or "Prescott".
+func BLASCore() string { return C.GoString(C.lsrec_blas_core()) }
+
+// BLASSuggestedCoreType is "" when OpenBLAS's kernels suit this CPU. Otherwise OpenBLAS (before
+// 0.3.25) fell back to pre-AVX2 kernels on a CPU model it does not know, and updates and scoring
+// run several times slower: start the program with OPENBLAS_CORETYPE set to the returned value
+// ("SkylakeX" or "Haswell"). It must be in the environment when the process starts; setting it
+// from Go is too late, because OpenBLAS reads it when it is loaded.
+func BLASSuggestedCoreType() string {
+	if p := C.lsrec_blas_suggested_coretype(); p != nil {
+		return C.GoString(p)
+	}
+	return ""
+}
 
 // String is the library's short description of the status ("checksum mismatch").
 func (s Status) String() string { return C.GoString(C.lsrec_status_str(C.lsrec_status(s))) }

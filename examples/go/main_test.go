@@ -54,7 +54,7 @@ func trimmed(lines []string) string {
 
 func TestDefaultEvents(t *testing.T) {
 	lines := compare(t, model)
-	if !strings.HasPrefix(lines[0], "liblsrec 0.4.0") {
+	if !strings.HasPrefix(lines[0], "liblsrec 0.5.0") {
 		t.Fatal(lines[0])
 	}
 }

@@ -79,6 +79,22 @@ int lsk_vector_path(void);
 /* Test hook: forces the portable path (1) or restores CPU detection (0). */
 void lsk_force_portable(int on);
 
+/* ---- OpenBLAS kernel choice (blas_core.c) ---------------------------------------------------- */
+
+/* The kernel set OpenBLAS chose when it was loaded (openblas_get_corename()), "unknown" if none. */
+const char *lsk_blas_core(void);
+/* 1 when the loaded OpenBLAS picks its kernels at load time (DYNAMIC_ARCH), so that
+ * OPENBLAS_CORETYPE can change them. */
+int lsk_blas_dynamic_arch(void);
+/* 0: no AVX2 + FMA; 1: AVX2 + FMA; 2: also AVX-512 F/BW/VL/DQ/CD. */
+int lsk_cpu_blas_level(void);
+/* The OPENBLAS_CORETYPE value that would serve a CPU of cpu_level better than `core`, or NULL when
+ * `core` already uses AVX2 + FMA (or better) or the CPU has nothing better. Pure: for tests. */
+const char *lsk_blas_suggest(const char *core, int cpu_level);
+/* lsk_blas_suggest for the loaded OpenBLAS on this CPU; NULL when it is fine or cannot be changed
+ * (no DYNAMIC_ARCH). Static strings. */
+const char *lsk_blas_suggested_coretype(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,6 +27,8 @@ package was built), then in the lsrec checkout's ``build/static`` and ``build/li
 
 from __future__ import annotations
 
+from typing import Optional
+
 from . import _native
 from ._catalog import Catalog
 from ._encoder import Encoder
@@ -51,7 +53,7 @@ from .errors import (
     VersionError,
 )
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "Model",
@@ -64,6 +66,8 @@ __all__ = [
     "NOW_LAST_EVENT",
     "version",
     "abi_version",
+    "blas_core",
+    "blas_suggested_coretype",
     "library_path",
     "LsrecError",
     "InvalidArgumentError",
@@ -86,8 +90,21 @@ __all__ = [
 
 
 def version() -> str:
-    """The loaded library's version string, e.g. ``"0.4.0"``."""
+    """The loaded library's version string, e.g. ``"0.5.0"``."""
     return str(_native.lib().lsrec_version_string().decode())
+
+
+def blas_core() -> str:
+    """The kernel set the loaded OpenBLAS uses, e.g. ``"SkylakeX"`` or ``"Prescott"``."""
+    return str(_native.lib().lsrec_blas_core().decode())
+
+
+def blas_suggested_coretype() -> Optional[str]:
+    """``None`` when OpenBLAS's kernels suit this CPU; else the ``OPENBLAS_CORETYPE`` value to set
+    before starting the process (OpenBLAS before 0.3.25 falls back to pre-AVX2 kernels on CPU
+    models it does not know; a warning is issued when the library is loaded)."""
+    better = _native.lib().lsrec_blas_suggested_coretype()
+    return better.decode() if better else None
 
 
 def abi_version() -> int:

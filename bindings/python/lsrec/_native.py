@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+import warnings
 from ctypes import POINTER, c_char_p, c_float, c_int32, c_int64, c_size_t, c_uint32, c_void_p
 from pathlib import Path
 from typing import List, Optional
@@ -66,6 +67,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     sigs = {
         "lsrec_abi_version": (c_uint32, []),
         "lsrec_version_string": (c_char_p, []),
+        "lsrec_blas_core": (c_char_p, []),
+        "lsrec_blas_suggested_coretype": (c_char_p, []),
         "lsrec_status_str": (c_char_p, [c_int32]),
         "lsrec_last_error": (c_char_p, []),
         "lsrec_model_load": (c_int32, [c_char_p, POINTER(c_void_p)]),
@@ -136,12 +139,28 @@ def lib() -> ctypes.CDLL:
                 continue
             _path = str(path)
             _lib = handle
+            _warn_if_blas_misdetected(handle)
             return handle
         raise LibraryNotFoundError(
             "lsrec: cannot load liblsrec.so. Looked at:\n"
             + "\n".join(errors)
             + "\nBuild it with `make lib-static` in the lsrec repository (then reinstall this package, or"
             " run from the checkout), or set LSREC_LIBRARY to the path of liblsrec.so."
+        )
+
+
+def _warn_if_blas_misdetected(handle: ctypes.CDLL) -> None:
+    """OpenBLAS chose pre-AVX2 kernels on a CPU with AVX2 + FMA (lsrec.h, "BLAS kernels"): it is
+    too late to change that in this process, so say how to start the next one."""
+    better = handle.lsrec_blas_suggested_coretype()
+    if better and "OPENBLAS_CORETYPE" not in os.environ:
+        core = handle.lsrec_blas_core().decode()
+        warnings.warn(
+            f"lsrec: OpenBLAS runs its {core} kernels on this CPU, which has better ones; updates and "
+            f"scoring run several times slower. Start Python with OPENBLAS_CORETYPE={better.decode()} "
+            "set in the environment (it must be set before OpenBLAS is loaded).",
+            RuntimeWarning,
+            stacklevel=4,
         )
 
 

@@ -12,7 +12,7 @@ import lsrec
 
 
 def test_version_and_library() -> None:
-    assert lsrec.version() == lsrec.__version__ == "0.4.0"
+    assert lsrec.version() == lsrec.__version__ == "0.5.0"
     assert lsrec.library_path().endswith("liblsrec.so")
 
 

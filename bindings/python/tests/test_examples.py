@@ -35,7 +35,7 @@ def compare(args: List[str]) -> List[str]:
 
 def test_default_events() -> None:
     out = compare([])
-    assert out[0].startswith("liblsrec 0.4.0") and "top 10 (excluding seen):" in out
+    assert out[0].startswith("liblsrec 0.5.0") and "top 10 (excluding seen):" in out
 
 
 def test_golden_events_on_the_command_line(golden: Dict[str, Any], model_path: Path) -> None:
