@@ -260,7 +260,8 @@ test:
 cli:
 	$(SWIFT) build -c release --product lsrec-cli --scratch-path $(SCRATCH)
 	@mkdir -p $(BIN_DIR)
-	cp $(SCRATCH)/release/lsrec-cli $(BIN_DIR)/lsrec
+	@# Copy, then rename: a running `lsrec` (a long training) keeps its old file instead of "Text file busy".
+	cp $(SCRATCH)/release/lsrec-cli $(BIN_DIR)/lsrec.new && mv -f $(BIN_DIR)/lsrec.new $(BIN_DIR)/lsrec
 
 # The debug `lsrec` (the `swift test` build; no release build needed): test-c trains its small
 # cold-start models with it.

@@ -241,6 +241,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "service: liblsrec ABI %u, header ABI %u\n", lsrec_abi_version(), LSREC_ABI_VERSION);
         return 1;
     }
+    /* OpenBLAS may have picked slow kernels for this CPU (lsrec.h, "BLAS kernels"); only a restart
+     * with OPENBLAS_CORETYPE set can change that, so tell the operator. */
+    const char *better = lsrec_blas_suggested_coretype();
+    if (better)
+        fprintf(stderr, "service: note: OpenBLAS runs its %s kernels on this CPU; start with OPENBLAS_CORETYPE=%s "
+                        "for faster updates and scoring\n", lsrec_blas_core(), better);
 
     lsrec_model *model = NULL;
     if (lsrec_model_load(model_path, &model) != LSREC_OK) {
