@@ -32,6 +32,7 @@ import struct  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import warnings  # noqa: E402
 from ctypes import c_void_p  # noqa: E402
 from statistics import median  # noqa: E402
 from typing import Callable, Dict, List, Optional, Tuple  # noqa: E402
@@ -52,9 +53,12 @@ from floors import counts, training_flops_per_target  # noqa: E402
 # OpenBLAS before 0.3.25 runs pre-AVX2 kernels on CPU models it does not know (lsrec.h, "BLAS
 # kernels"); it reads OPENBLAS_CORETYPE only when loaded, so re-run once with the kernel set the
 # library names, as the `lsrec` tool does. A value set by the caller is kept.
-if "OPENBLAS_CORETYPE" not in os.environ and lsrec.blas_suggested_coretype():
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", RuntimeWarning)  # the binding's load-time note: acted on here
+    _better = None if "OPENBLAS_CORETYPE" in os.environ else lsrec.blas_suggested_coretype()
+if _better:
     os.environ["LSREC_BLAS_DETECTED_CORE"] = lsrec.blas_core()
-    os.environ["OPENBLAS_CORETYPE"] = str(lsrec.blas_suggested_coretype())
+    os.environ["OPENBLAS_CORETYPE"] = _better
     os.execv(sys.executable, [sys.executable] + sys.argv)
 
 BIN = os.path.join(ROOT, "build", "bench")
