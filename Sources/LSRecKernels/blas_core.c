@@ -11,6 +11,7 @@
 #include "lsrec_kernels.h"
 
 #include <stddef.h>
+#include <string.h>
 #include <strings.h>
 
 /* Declared by OpenBLAS's cblas.h; declared here so this target needs no BLAS header. The library
@@ -56,12 +57,9 @@ const char *lsk_blas_core(void) {
 }
 
 int lsk_blas_dynamic_arch(void) {
+    /* "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64" (the word is always upper case) */
     const char *config = openblas_get_config();
-    if (config == NULL) return 0;
-    /* "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64" */
-    for (const char *p = config; *p; p++)
-        if (strncasecmp(p, "DYNAMIC_ARCH", 12) == 0) return 1;
-    return 0;
+    return config != NULL && strstr(config, "DYNAMIC_ARCH") != NULL;
 }
 
 const char *lsk_blas_suggested_coretype(void) {
