@@ -1,3 +1,5 @@
+import LSRecKernels
+
 /// The pieces of top-K selection shared by every ranking path (one user, many users, a plain
 /// score array): a bounded heap that exposes its admission threshold, and a small hash set of
 /// excluded indices consulted only for the few items that beat the threshold.
@@ -112,35 +114,33 @@ struct ExclusionSet {
 }
 
 /// Offers scores[i] + bias[i] for i < n as items `first + i` to `heap`, skipping excluded ones.
-/// Eight at a time: a group none of whose scores beats the threshold costs one comparison.
-/// `bias` nil adds nothing. Returns nothing; the heap holds the result.
+/// Once the heap is full, `lsk_above` (C, vectorised) picks the candidates that beat the
+/// threshold in force at the start of each chunk; each is then offered only if it still beats the
+/// risen threshold, so the heap sees exactly the offers of a plain loop. `bias` nil adds nothing.
 @inline(__always)
 func offerBlock(_ scores: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ n: Int, first: Int,
                 to heap: inout TopKHeap, excluding excluded: ExclusionSet?) {
-    @inline(__always) func consider(_ i: Int, _ s: Float) {
+    @inline(__always) func consider(_ i: Int) {
+        let s = bias.map { scores[i] + $0[i] } ?? scores[i]
         guard s > heap.threshold || !heap.isFull else { return }
         if let excluded, excluded.contains(first + i) { return }
         heap.offer(first + i, s)
     }
     var i = 0
-    while i + 8 <= n {
-        var v = load8(scores + i)
-        if let bias { v += load8(bias + i) }
-        if !heap.isFull || anyAbove(v, heap.threshold) {
-            for lane in 0..<8 { consider(i + lane, v[lane]) }
-        }
-        i += 8
-    }
-    while i < n {
-        consider(i, bias.map { scores[i] + $0[i] } ?? scores[i])
+    while i < n && !heap.isFull {  // every score enters until k are held
+        consider(i)
         i += 1
+    }
+    guard i < n else { return }
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: offerChunk) { idx in
+        while i < n {
+            let m = min(offerChunk, n - i)
+            let found = lsk_above(scores + i, bias.map { $0 + i }, m, heap.threshold, idx.baseAddress!)
+            for j in 0..<found { consider(i + Int(idx[j])) }
+            i += m
+        }
     }
 }
 
-/// Whether some lane of v may be above t: t − v has its sign bit set exactly where v > t (NaN
-/// lanes may answer yes; the caller's scalar test then rejects them). By hand, because the
-/// standard library's SIMD comparison + `any` cost ~140 instructions per call here.
-@inline(__always)
-func anyAbove(_ v: SIMD8<Float>, _ t: Float) -> Bool {
-    anySignBit(SIMD8(repeating: t) - v)
-}
+/// Scores per `lsk_above` call in `offerBlock` (its index buffer lives on the stack).
+let offerChunk = 1024

@@ -1,3 +1,4 @@
+import CBLAS
 import LSRecFormat
 
 /// One recommended item: dense index and score.
@@ -110,7 +111,13 @@ extension Model {
 
     /// Users per sgemm in `topKBatch`.
     static let batchUsers = 256
-    /// Scores per item block in `topKBatch` (users × items).
+    /// Scores per item block in `topKBatch` (users × items) when OpenBLAS runs one thread: 1 MB,
+    /// so the block is still in L2 when every user selects from it (1M items × 256 users, one
+    /// core: 1,249 µs per user against 1,353 µs with 4 MB blocks, BENCHMARKS.md).
+    static let batchBlockScoresOneThread = 1 << 18
+    /// The same with several OpenBLAS threads: 4 MB, so each threaded sgemm is worth its hand-off
+    /// (with two threads 1 MB blocks were 15% slower; on a loaded machine every hand-off can wait a
+    /// scheduler tick — with 256-item blocks a 1M-item batch once ran 20× slower).
     static let batchBlockScores = 1 << 20
 
     private func topKGroup(_ states: [UserState], now: RequestTime, k: Int, excludeSeen: Bool) -> [[ScoredItem]] {
@@ -121,10 +128,9 @@ extension Model {
         }
         var heaps = (0..<n).map { _ in TopKHeap(k: k, capacityHint: nItems) }
         let excluded = states.map { exclusionSet($0, excludeSeen: excludeSeen, extra: []) }
-        // Item block: n × cols scores ≤ 4 MB (in L3 while every user selects from it). Large on
-        // purpose: OpenBLAS threads each sgemm, and on a loaded machine every hand-off can wait a
-        // scheduler tick — with 256-item blocks a 1M-item batch sometimes ran 20× slower.
-        let cols = max(16, min(nItems, Self.batchBlockScores / n))
+        // Item block: n × cols scores, sized by how many threads OpenBLAS gives each sgemm.
+        let blockScores = openblas_get_num_threads() > 1 ? Self.batchBlockScores : Self.batchBlockScoresOneThread
+        let cols = max(16, min(nItems, blockScores / n))
         var block = [Float](repeating: 0, count: n * cols)
         users.withUnsafeBufferPointer { u in
             items.withUnsafeBufferPointer { x in

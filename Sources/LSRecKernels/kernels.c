@@ -667,6 +667,55 @@ void lsk_sum_gathered(const float *const *rows, size_t m, size_t d, const float 
         for (size_t c = 0; c < d; c++) out[c] += w[r] * rows[r][c];
 }
 
+/* ---- the threshold filter of a top-K selection ------------------------------------------------ */
+
+/* idx[m] is written for every i and counted only when taken: no branch per score. */
+static size_t above_portable(const float *s, const float *bias, size_t n, float t, uint32_t *idx) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        float v = bias ? s[i] + bias[i] : s[i];
+        idx[m] = (uint32_t)i;
+        m += v > t;
+    }
+    return m;
+}
+
+#ifdef LSK_X86
+/* 32 scores per step, one test for all of them: after a top-K's first few thousand items almost
+ * no score beats its threshold, so the loop is loads, adds and compares. */
+LSK_TARGET static size_t above_avx2(const float *s, const float *bias, size_t n, float t, uint32_t *idx) {
+    const __m256 tv = _mm256_set1_ps(t);
+    size_t m = 0, i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 v[4];
+        for (int j = 0; j < 4; j++) {
+            v[j] = _mm256_loadu_ps(s + i + 8 * j);
+            if (bias) v[j] = _mm256_add_ps(v[j], _mm256_loadu_ps(bias + i + 8 * j));
+            v[j] = _mm256_cmp_ps(v[j], tv, _CMP_GT_OQ);
+        }
+        __m256 any = _mm256_or_ps(_mm256_or_ps(v[0], v[1]), _mm256_or_ps(v[2], v[3]));
+        if (_mm256_testz_ps(any, any)) continue;
+        for (int j = 0; j < 4; j++) {
+            unsigned mask = (unsigned)_mm256_movemask_ps(v[j]);
+            while (mask) {
+                idx[m++] = (uint32_t)(i + 8 * (size_t)j + (size_t)__builtin_ctz(mask));
+                mask &= mask - 1;
+            }
+        }
+    }
+    size_t rest = above_portable(s + i, bias ? bias + i : NULL, n - i, t, idx + m);
+    for (size_t j = 0; j < rest; j++) idx[m + j] += (uint32_t)i;
+    return m + rest;
+}
+#endif
+
+size_t lsk_above(const float *s, const float *bias, size_t n, float t, uint32_t *idx) {
+#ifdef LSK_X86
+    if (lsk_vector_path()) return above_avx2(s, bias, n, t, idx);
+#endif
+    return above_portable(s, bias, n, t, idx);
+}
+
 float lsk_score_rows(const float *x, size_t rows, size_t d, const float *u, const float *bias, float *out) {
     return lsk_gemv(x, d, rows, d, u, bias, out);
 }

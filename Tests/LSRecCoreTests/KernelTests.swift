@@ -126,4 +126,34 @@ final class KernelTests: XCTestCase {
             }
         }
     }
+
+    /// lsk_above against a plain loop: every length around the 32-score steps and a long one, with
+    /// and without a bias, thresholds at ±∞, at a present value (ties are not above) and NaN, and
+    /// scores holding NaN and infinities. The buffer past the count must not matter, and nothing is
+    /// written beyond n.
+    func testAboveListsExactlyTheScoresOverTheThreshold() {
+        var rng = TestModel.Rng(state: 41)
+        runBothPaths { path in
+            for n in Array(0...70) + [1023, 2500] {
+                var s = (0..<n).map { _ in Float(rng.next() % 9) - 4 }  // ties are common
+                let b = (0..<n).map { _ in Float(rng.next() % 3) * 0.5 }
+                if n > 5 { s[5] = .nan; s[n - 1] = .infinity; s[n / 2] = -.infinity }
+                for bias in [nil, b] as [[Float]?] {
+                    let v = (0..<n).map { i in bias.map { s[i] + $0[i] } ?? s[i] }
+                    for t in [-Float.infinity, -1, 0, 2.5, .infinity, .nan] {
+                        let want = (0..<n).filter { v[$0] > t }.map(UInt32.init)
+                        var idx = [UInt32](repeating: 99_999, count: n + 1)
+                        let m = s.withUnsafeBufferPointer { sp in
+                            idx.withUnsafeMutableBufferPointer { ip in
+                                bias.map { bp in lsk_above(sp.baseAddress, bp, n, t, ip.baseAddress) }
+                                    ?? lsk_above(sp.baseAddress, nil, n, t, ip.baseAddress)
+                            }
+                        }
+                        XCTAssertEqual(Array(idx.prefix(m)), want, "\(path) n \(n) t \(t) bias \(bias != nil)")
+                        XCTAssertEqual(idx[n], 99_999, "\(path): wrote past n = \(n)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -54,4 +54,24 @@ final class TopKTests: XCTestCase {
             for (x, y) in zip(batch[b], single) { XCTAssertEqual(x.score, y.score, accuracy: 1e-5) }
         }
     }
+
+    /// Long score arrays go through offerBlock's vectorised filter in chunks, against a threshold
+    /// that rises within a chunk: rising scores (every one enters), falling ones (none after the
+    /// first k), ties, and NaN must all give the sorted ranking.
+    func testLongArraysEqualSorting() {
+        var rng = TestModel.Rng(state: 7)
+        let n = 5000
+        let orders: [(String, [Float])] = [
+            ("rising", (0..<n).map { Float($0) }),
+            ("falling", (0..<n).map { Float(n - $0) }),
+            ("ties", (0..<n).map { _ in Float(rng.next() % 50) }),
+            ("random with NaN", (0..<n).map { i in i % 97 == 0 ? .nan : rng.uniform(10) }),
+        ]
+        for (what, scores) in orders {
+            for k in [1, 10, 100, 1500] {
+                XCTAssertEqual(topK(scores, k: k), Array(sortedRanking(scores.map { $0.isNaN ? -.infinity : $0 })
+                    .filter { !scores[$0.index].isNaN }.prefix(k)), "\(what) k=\(k)")
+            }
+        }
+    }
 }

@@ -73,6 +73,11 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
  * 0: the portable path, slower than exact scoring, so an int8 screen is not worth building. */
 int lsk_screen_int8_path(void);
 
+/* The indices i < n, ascending, with s[i] + bias[i] > t (bias NULL: s[i] > t), written to idx
+ * (room for n); returns how many. The sum is one float addition, as in LSRecCore's selection, and
+ * NaN is never above t. The candidate filter of a top-K selection over a block of scores. */
+size_t lsk_above(const float *s, const float *bias, size_t n, float t, uint32_t *idx);
+
 /* 1 when lsk_score_rows uses the AVX2+FMA path on this CPU, 0 for the portable path. */
 int lsk_vector_path(void);
 
