@@ -412,8 +412,9 @@ LSK_TARGET_H static void screen_select_avx2(const uint16_t *xh, size_t rows, siz
 }
 
 /* The int8 screen: vpdpbusd multiplies the stored bytes (value + 128, unsigned) by u's signed
- * bytes and sums groups of four into eight int32 lanes, one per row of a block: 32 multiply-adds
- * per instruction and no conversions, a quarter of the binary16 scan's bytes. The + 128 adds
+ * bytes and sums groups of four into int32 lanes, one per row of a block (two column groups of a
+ * block per 512-bit instruction, int8_group4): no conversions, a quarter of the binary16 scan's
+ * bytes. The + 128 adds
  * 128 * sum(uq) to every row, subtracted before the scales are applied. */
 #define LSK_TARGET_Q __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni")))
 
@@ -498,6 +499,60 @@ LSK_TARGET_Q static inline __m256 int8_scores(__m256i acc, __m256i off, __m256 u
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc, off)), fm, b);
 }
 
+/* The int8 scan's u, two groups of four columns per 512-bit register: lanes 0-7 hold group 2p's
+ * four bytes, lanes 8-15 group 2p + 1's, matching one 64-byte load of a block (its groups 2p and
+ * 2p + 1 for rows 0-7). Up to this many pairs (d4 <= 256) on the stack; wider models keep the
+ * 256-bit loop. */
+#define LSK_INT8_PAIRS 32
+
+LSK_TARGET_Q static size_t int8_pairs(const int8_t *uq, size_t groups, __m512i pairs[LSK_INT8_PAIRS]) {
+    size_t n = groups / 2;
+    if (n > LSK_INT8_PAIRS) return 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t w, v;
+        memcpy(&w, uq + 8 * i, 4);
+        memcpy(&v, uq + 8 * i + 4, 4);
+        pairs[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(w)), _mm256_set1_epi32(v), 1);
+    }
+    return n;
+}
+
+/* The integer dot products of four blocks (32 rows) at p with uq: acc[j] lane i = row 8j + i.
+ * With `pairs` (int8_pairs > 0) two groups per 512-bit instruction, the halves added at the end:
+ * 1.4x the multiply-adds per ns of the 256-bit loop here (Emerald Rapids, a throwaway loop), and
+ * the same integers, so the same scores. */
+LSK_TARGET_Q static inline __attribute__((always_inline)) void
+int8_group4(const uint8_t *p, size_t d4, const int8_t *uq, size_t pairs, const __m512i *up, __m256i acc[4]) {
+    size_t groups = d4 / 4, g = 0;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    if (pairs) {
+        __m512i z0 = _mm512_setzero_si512(), z1 = z0, z2 = z0, z3 = z0;
+        for (size_t i = 0; i < pairs; i++, g += 2) {
+            z0 = _mm512_dpbusd_epi32(z0, _mm512_loadu_si512(p + g * 32), up[i]);
+            z1 = _mm512_dpbusd_epi32(z1, _mm512_loadu_si512(p + 8 * d4 + g * 32), up[i]);
+            z2 = _mm512_dpbusd_epi32(z2, _mm512_loadu_si512(p + 16 * d4 + g * 32), up[i]);
+            z3 = _mm512_dpbusd_epi32(z3, _mm512_loadu_si512(p + 24 * d4 + g * 32), up[i]);
+        }
+        a0 = _mm256_add_epi32(_mm512_castsi512_si256(z0), _mm512_extracti64x4_epi64(z0, 1));
+        a1 = _mm256_add_epi32(_mm512_castsi512_si256(z1), _mm512_extracti64x4_epi64(z1, 1));
+        a2 = _mm256_add_epi32(_mm512_castsi512_si256(z2), _mm512_extracti64x4_epi64(z2, 1));
+        a3 = _mm256_add_epi32(_mm512_castsi512_si256(z3), _mm512_extracti64x4_epi64(z3, 1));
+    }
+    for (; g < groups; g++) {
+        int32_t w;
+        memcpy(&w, uq + 4 * g, 4);
+        __m256i ug = _mm256_set1_epi32(w);
+        a0 = _mm256_dpbusd_epi32(a0, _mm256_loadu_si256((const __m256i *)(p + g * 32)), ug);
+        a1 = _mm256_dpbusd_epi32(a1, _mm256_loadu_si256((const __m256i *)(p + 8 * d4 + g * 32)), ug);
+        a2 = _mm256_dpbusd_epi32(a2, _mm256_loadu_si256((const __m256i *)(p + 16 * d4 + g * 32)), ug);
+        a3 = _mm256_dpbusd_epi32(a3, _mm256_loadu_si256((const __m256i *)(p + 24 * d4 + g * 32)), ug);
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
 LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_scale, size_t rows, size_t d4,
                                             const int8_t *uq, int32_t offset, float u_scale, const float *bias,
                                             screen_select_state *st) {
@@ -508,6 +563,8 @@ LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_
     int kept_in_register = st->k <= 16 && st->held == 0;  /* take_block_kept until it declines */
     __m512 best = _mm512_set1_ps(INFINITY);
     kept_state ks = {st->cutoff, INFINITY, st->listed, st->held};
+    __m512i up[LSK_INT8_PAIRS];
+    const size_t pairs = int8_pairs(uq, groups, up);
     /* Four blocks at a time: four independent accumulator chains. */
     for (; b + 4 <= full && !st->overflow; b += 4) {
         const uint8_t *p = xq + b * 8 * d4;
@@ -516,17 +573,8 @@ LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_
          * binary16 scan); in cache the prefetches only cost instructions. */
         const char *ahead = (const char *)(p + 64 * d4);
         if (far) for (size_t line = 0; line < 32 * d4; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
-        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t g = 0; g < groups; g++) {
-            int32_t w;
-            memcpy(&w, uq + 4 * g, 4);
-            __m256i ug = _mm256_set1_epi32(w);
-            a0 = _mm256_dpbusd_epi32(a0, _mm256_loadu_si256((const __m256i *)(p + g * 32)), ug);
-            a1 = _mm256_dpbusd_epi32(a1, _mm256_loadu_si256((const __m256i *)(p + 8 * d4 + g * 32)), ug);
-            a2 = _mm256_dpbusd_epi32(a2, _mm256_loadu_si256((const __m256i *)(p + 16 * d4 + g * 32)), ug);
-            a3 = _mm256_dpbusd_epi32(a3, _mm256_loadu_si256((const __m256i *)(p + 24 * d4 + g * 32)), ug);
-        }
-        __m256i acc[4] = {a0, a1, a2, a3};
+        __m256i acc[4];
+        int8_group4(p, d4, uq, pairs, up, acc);
         for (int j = 0; j < 4; j++) {
             size_t r = (b + j) * 8;
             __m256 s = int8_scores(acc[j], off, us, row_scale + r, bias ? bias + r : NULL);

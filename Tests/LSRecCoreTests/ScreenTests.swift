@@ -96,7 +96,9 @@ final class ScreenTests: XCTestCase {
         for portable in [false, true] {
             lsk_force_portable(portable ? 1 : 0)
             let path = portable ? "portable" : (lsk_screen_int8_path() == 1 ? "avx512-vnni" : "portable (no VNNI here)")
-            for d in [1, 3, 4, 8, 17, 64, 65] {
+            // 8: one pair of column groups per 512-bit load; 17, 65: pairs and one group left;
+            // 260: the most pairs held on the stack; 264: one pair more (the 256-bit loop).
+            for d in [1, 3, 4, 8, 17, 64, 65, 260, 264] {
                 for rows in [0, 1, 7, 8, 9, 31, 32, 33, 64, 131] {
                     let x = randomFloats(rows * d, seed: UInt64(d * 977 + rows), scale: 3)
                     var u = randomFloats(d, seed: UInt64(d) + 3)

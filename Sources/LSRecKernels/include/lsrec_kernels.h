@@ -69,7 +69,7 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
                               float u_scale, const float *bias, size_t k, double slack, const int32_t *excl,
                               size_t excl_mask, float *heap, uint32_t *idx, float *score, size_t cap, float *cutoff);
 
-/* 1 when lsk_screen_select_int8 has its vector path here (AVX-512 VNNI on 256-bit registers);
+/* 1 when lsk_screen_select_int8 has its vector path here (AVX-512 F, VL and VNNI);
  * 0: the portable path, slower than exact scoring, so an int8 screen is not worth building. */
 int lsk_screen_int8_path(void);
 
