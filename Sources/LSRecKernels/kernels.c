@@ -414,8 +414,7 @@ LSK_TARGET_H static void screen_select_avx2(const uint16_t *xh, size_t rows, siz
 /* The int8 screen: vpdpbusd multiplies the stored bytes (value + 128, unsigned) by u's signed
  * bytes and sums groups of four into int32 lanes, one per row of a block (two column groups of a
  * block per 512-bit instruction, int8_group4): no conversions, a quarter of the binary16 scan's
- * bytes. The + 128 adds
- * 128 * sum(uq) to every row, subtracted before the scales are applied. */
+ * bytes. The + 128 adds 128 * sum(uq) to every row, subtracted before the scales are applied. */
 #define LSK_TARGET_Q __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni")))
 
 /* take_block_kept's running values, kept in locals of the scan (not in the state, whose float
@@ -501,7 +500,7 @@ LSK_TARGET_Q static inline __m256 int8_scores(__m256i acc, __m256i off, __m256 u
 
 /* The int8 scan's u, two groups of four columns per 512-bit register: lanes 0-7 hold group 2p's
  * four bytes, lanes 8-15 group 2p + 1's, matching one 64-byte load of a block (its groups 2p and
- * 2p + 1 for rows 0-7). Up to this many pairs (d4 <= 256) on the stack; wider models keep the
+ * 2p + 1 for rows 0-7). Up to this many pairs (d4 <= 260) on the stack; wider models keep the
  * 256-bit loop. */
 #define LSK_INT8_PAIRS 32
 
