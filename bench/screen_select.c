@@ -1,10 +1,11 @@
 /*
  * screen_select.c — the int8 screen's selection kernel alone (lsk_screen_select_int8), in a loop
- * over one copy that stays in cache: N random rows of 64 columns, k = 10, a slack that lists
- * about 85 rows. Prints microseconds per call (median of ROUNDS rounds). Built against the
- * kernel source, not the library:
+ * over one copy that stays in cache: N random rows of 64 columns, k = 10, a slack of 0.5 (the
+ * one-pass selection listed about 85 rows on the way; 14 are at or above the final cutoff).
+ * Prints microseconds per call (median of ROUNDS rounds). Built against the kernel source, not
+ * the library, with clang as SwiftPM builds the library (GCC's code was 12% slower):
  *
- *   make bench-tools   (or: cc -O2 -ISources/LSRecKernels/include -o build/bench/screen_select \
+ *   make bench-tools   (or: clang -O2 -ISources/LSRecKernels/include -o build/bench/screen_select \
  *                      bench/screen_select.c Sources/LSRecKernels/kernels.c -lm)
  *   taskset -c 0 build/bench/screen_select [N] [SLACK] [ROUNDS]
  *

@@ -231,8 +231,8 @@ extension Model {
         return screenedPass(screen, u, k: k, slack: slack, excluded: excluded, quantized: quantized, room: n)
     }
 
-    /// One scan of the screen listing at most `room` rows (nil if they did not fit), then the
-    /// exact scores of the listed rows that the final cutoff leaves in.
+    /// One scan of the screen listing at most `room` rows (nil if they did not fit): the rows at
+    /// or above the final cutoff, then their exact scores.
     private func screenedPass(_ screen: ItemScreen, _ u: UnsafePointer<Float>, k: Int, slack: Double,
                               excluded: ExclusionSet?, quantized: Quantized?,
                               room: Int) -> [ScoredItem]? {
@@ -255,12 +255,8 @@ extension Model {
                     return select(nil, 0)
                 }
                 guard listed >= 0 else { return nil }  // SIZE_MAX: the rows did not fit in `room`
-                // The listed rows the final cutoff leaves in, moved to the front (order kept).
-                var kept = 0
-                for j in 0..<listed where scores[j] >= cutoff {
-                    at[kept] = at[j]
-                    kept += 1
-                }
+                // The kernels list exactly the rows at or above the final cutoff (ScreenTests).
+                let kept = listed
                 var exact = TopKHeap(k: k, capacityHint: kept)
                 guard kept > 0 else { return exact.sorted() }
                 // Their exact scores in one gathered call (eight rows at a time, the next eight

@@ -234,10 +234,22 @@ static screen_select_state screen_start(size_t k, double slack, const int32_t *e
     return st;
 }
 
-/* A selection's result: the final cutoff, and how many rows are listed (SIZE_MAX on overflow). */
-static size_t screen_finish(const screen_select_state *st, float *cutoff) {
+/* Listed rows below `cutoff` dropped (order kept). */
+static void listing_compact(screen_select_state *st, float cutoff) {
+    size_t m = 0;
+    for (size_t i = 0; i < st->listed; i++) {
+        if (st->score[i] >= cutoff) { st->idx[m] = st->idx[i]; st->score[m] = st->score[i]; m++; }
+    }
+    st->listed = m;
+}
+
+/* A selection's result: the final cutoff, and how many rows are listed (SIZE_MAX on overflow):
+ * the rows at or above the final cutoff, those listed under a lower one dropped. */
+static size_t screen_finish(screen_select_state *st, float *cutoff) {
     *cutoff = st->cutoff;
-    return st->overflow ? SIZE_MAX : st->listed;
+    if (st->overflow) return SIZE_MAX;
+    listing_compact(st, st->cutoff);
+    return st->listed;
 }
 
 /* The largest float below f (nextafterf(f, -inf) for the finite f and +inf that reach it), by its
@@ -430,7 +442,9 @@ typedef struct {
  * request) the selection cost more than the scan itself (BENCHMARKS.md); this is 0.6-0.9 us
  * cheaper per request in a stream of users, though slower (4.0 against 3.1 us) in a loop over one
  * copy that stays in cache (bench/screen_select.c), where the heap's branches predict better than
- * this chain of selects runs. Same listing, k best and cutoff as screen_take, row for row. Returns 0,
+ * this chain of selects runs. Now taken only for copies beyond the cache (rows * d4 over
+ * LSK_SCREEN_PREFETCH_BYTES); cached copies go through screen_select_vnni_small_k, which lists far
+ * fewer rows. Same listing, k best and cutoff as screen_take, row for row. Returns 0,
  * taking nothing, when the list might not hold the block: the caller then moves the k best into
  * the heap (keep_to_heap) and goes on with take_block. */
 LSK_TARGET_Q static inline __attribute__((always_inline)) int
@@ -600,6 +614,154 @@ LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_
         screen_take(st, i, screen_int8_score(screen_row_int8_portable(xq, i, d4, uq), u_scale, row_scale[i],
                                              bias ? bias[i] : 0.0f));
 }
+
+/* ---- int8 screen, k <= 16: scan first, select after ------------------------------------------
+ * The one-pass selection above lists every row at or above the cutoff in force when it is
+ * scanned (about 85-130 rows per ML-1M request, most of them early, while the cutoff is still
+ * low) and pays a serial chain per listed row; that cost more than the scan. Here a chunk of rows
+ * is scanned into an L1 buffer with no selection at all, then:
+ *   1. the chunk's 64 group maxima (4 registers x 16 lanes, each lane a strided group of rows)
+ *      with the k best held so far give a lower bound L of the new k-th best (k distinct rows
+ *      reach it), so only the few rows >= L can change the k best;
+ *   2. those rows update the k best (a descending array), giving the k-th best T and the cutoff;
+ *   3. the rows >= the cutoff are listed in row order with compress stores.
+ * The same scores (the same instructions per row) and the same k best as the one-pass
+ * selection, so the same final cutoff; only rows below it are no longer listed. */
+
+/* Rows per chunk: their scores (16 KB) stay in L1 while they are selected from. */
+#define LSK_SCREEN_CHUNK 4096
+
+/* v into the k best (descending, ties kept) when it belongs there. */
+static inline void best_insert(float *top, size_t *held, size_t k, float v) {
+    size_t n = *held;
+    if (n == k) {
+        if (!(v > top[k - 1])) return;
+        n = k - 1;
+    }
+    size_t j = n;
+    for (; j > 0 && top[j - 1] < v; j--) top[j] = top[j - 1];
+    top[j] = v;
+    *held = n + 1;
+}
+
+/* The approximate scores of rows [c0, c0 + m) into buf (bit for bit screen_int8_score's). */
+LSK_TARGET_Q static void int8_chunk_scores(const uint8_t *xq, const float *row_scale, size_t c0, size_t m,
+                                           size_t d4, const int8_t *uq, __m256i off, float u_scale, const float *bias,
+                                           size_t pairs, const __m512i *up, float *buf) {
+    const __m256 us = _mm256_set1_ps(u_scale);
+    size_t groups = d4 / 4, full = m / 8, b = 0;
+    for (; b + 4 <= full; b += 4) {
+        size_t r = c0 + b * 8;
+        __m256i acc[4];
+        int8_group4(xq + r * d4, d4, uq, pairs, up, acc);
+        for (int j = 0; j < 4; j++)
+            _mm256_storeu_ps(buf + b * 8 + 8 * j, int8_scores(acc[j], off, us, row_scale + r + 8 * j,
+                                                                bias ? bias + r + 8 * j : NULL));
+    }
+    for (; b < full; b++) {
+        size_t r = c0 + b * 8;
+        const uint8_t *p = xq + r * d4;
+        __m256i a = _mm256_setzero_si256();
+        for (size_t g = 0; g < groups; g++) {
+            int32_t w;
+            memcpy(&w, uq + 4 * g, 4);
+            a = _mm256_dpbusd_epi32(a, _mm256_loadu_si256((const __m256i *)(p + g * 32)), _mm256_set1_epi32(w));
+        }
+        _mm256_storeu_ps(buf + b * 8, int8_scores(a, off, us, row_scale + r, bias ? bias + r : NULL));
+    }
+    for (size_t i = full * 8; i < m; i++) {
+        buf[i] = screen_int8_score(screen_row_int8_portable(xq, c0 + i, d4, uq), u_scale, row_scale[c0 + i],
+                                   bias ? bias[c0 + i] : 0.0f);
+    }
+}
+
+/* The lanes of buf[i .. i + 16) that exist (i < m). */
+LSK_TARGET_Q static inline __mmask16 chunk_lanes(size_t i, size_t m) {
+    return m - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (m - i)) - 1);
+}
+
+LSK_TARGET_Q static void screen_select_vnni_small_k(const uint8_t *xq, const float *row_scale, size_t rows,
+                                                    size_t d4, const int8_t *uq, int32_t offset, float u_scale,
+                                                    const float *bias, screen_select_state *st) {
+    _Alignas(64) float buf[LSK_SCREEN_CHUNK];
+    float top[16];
+    size_t held = 0, k = st->k;
+    float cutoff = -INFINITY;
+    const __m256i off = _mm256_set1_epi32(offset);
+    __m512i up[LSK_INT8_PAIRS];
+    const size_t pairs = int8_pairs(uq, d4 / 4, up);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (size_t c0 = 0; c0 < rows; c0 += LSK_SCREEN_CHUNK) {
+        size_t m = rows - c0 < LSK_SCREEN_CHUNK ? rows - c0 : LSK_SCREEN_CHUNK;
+        int8_chunk_scores(xq, row_scale, c0, m, d4, uq, off, u_scale, bias, pairs, up, buf);
+        /* Excluded rows become NaN: never a maximum (max_ps returns its second operand for a
+         * NaN first), never >= anything. */
+        if (st->excl)
+            for (size_t s = 0; s <= st->excl_mask; s++) {
+                int32_t v = st->excl[s];
+                if (v >= 0 && (size_t)v >= c0 && (size_t)v - c0 < m) buf[(size_t)v - c0] = NAN;
+            }
+        /* 1. The lower bound L: the k-th largest of the group maxima and the k best so far. */
+        __m512 g0 = _mm512_set1_ps(-INFINITY), g1 = g0, g2 = g0, g3 = g0;
+        size_t i = 0;
+        for (; i + 64 <= m; i += 64) {
+            g0 = _mm512_max_ps(_mm512_load_ps(buf + i), g0);
+            g1 = _mm512_max_ps(_mm512_load_ps(buf + i + 16), g1);
+            g2 = _mm512_max_ps(_mm512_load_ps(buf + i + 32), g2);
+            g3 = _mm512_max_ps(_mm512_load_ps(buf + i + 48), g3);
+        }
+        for (; i < m; i += 16) {
+            __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), chunk_lanes(i, m), buf + i);
+            g0 = _mm512_max_ps(v, g0);
+        }
+        float maxima[64], lower[16];
+        _mm512_storeu_ps(maxima, g0);
+        _mm512_storeu_ps(maxima + 16, g1);
+        _mm512_storeu_ps(maxima + 32, g2);
+        _mm512_storeu_ps(maxima + 48, g3);
+        size_t nl = held;
+        memcpy(lower, top, held * sizeof(float));
+        for (int j = 0; j < 64; j++)
+            if (maxima[j] > -INFINITY) best_insert(lower, &nl, k, maxima[j]);
+        /* Fewer than k rows known: every row is a candidate (-inf; NaN still never is). */
+        const __m512 bound = _mm512_set1_ps(nl == k ? lower[k - 1] : -INFINITY);
+        /* 2. The rows >= L into the k best. */
+        for (i = 0; i < m; i += 16) {
+            __mmask16 lanes = chunk_lanes(i, m);
+            __m512 v = _mm512_maskz_loadu_ps(lanes, buf + i);
+            unsigned hit = _mm512_mask_cmp_ps_mask(lanes, v, bound, _CMP_GE_OQ);
+            while (hit) {
+                unsigned j = (unsigned)__builtin_ctz(hit);
+                hit &= hit - 1;
+                best_insert(top, &held, k, buf[i + j]);
+            }
+        }
+        if (held == k) cutoff = cutoff_below(top[k - 1], st->slack);
+        /* 3. The rows >= the cutoff, listed in row order. */
+        const __m512 cut = _mm512_set1_ps(cutoff);
+        for (i = 0; i < m; i += 16) {
+            __mmask16 lanes = chunk_lanes(i, m);
+            __m512 v = _mm512_maskz_loadu_ps(lanes, buf + i);
+            __mmask16 hit = _mm512_mask_cmp_ps_mask(lanes, v, cut, _CMP_GE_OQ);
+            if (!hit) continue;
+            size_t n = (size_t)__builtin_popcount(hit);
+            if (st->listed + n > st->cap) {
+                listing_compact(st, cutoff);  /* earlier chunks' rows below the risen cutoff */
+                if (st->listed + n > st->cap) {
+                    st->overflow = 1;
+                    return;
+                }
+            }
+            _mm512_mask_compressstoreu_epi32(st->idx + st->listed, hit,
+                                             _mm512_add_epi32(iota, _mm512_set1_epi32((int32_t)(c0 + i))));
+            _mm512_mask_compressstoreu_ps(st->score + st->listed, hit, v);
+            st->listed += n;
+        }
+    }
+    st->cutoff = cutoff;
+    st->held = held;
+    for (size_t j = 0; j < held; j++) st->heap[j] = top[held - 1 - j];  /* ascending: a valid min-heap */
+}
 #endif
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
@@ -677,7 +839,11 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
     if (d4 > 0 && lsk_screen_int8_path()) {
         int32_t offset = 0;                    /* the stored bytes' + 128, times uq */
         for (size_t c = 0; c < d4; c++) offset += 128 * (int32_t)uq[c];
-        screen_select_vnni(xq, row_scale, rows, d4, uq, offset, u_scale, bias, &st);
+        /* Scan first for a copy that stays in cache; from DRAM, selecting between chunks would
+         * leave the memory idle (1M items x 64: 2.46 -> 2.69 ms), and the one-pass scan keeps
+         * its loads in flight. */
+        if (k <= 16 && rows * d4 <= LSK_SCREEN_PREFETCH_BYTES) screen_select_vnni_small_k(xq, row_scale, rows, d4, uq, offset, u_scale, bias, &st);
+        else screen_select_vnni(xq, row_scale, rows, d4, uq, offset, u_scale, bias, &st);
     } else
 #endif
         for (size_t i = 0; i < rows && !st.overflow; i++)

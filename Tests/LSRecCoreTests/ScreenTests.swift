@@ -192,9 +192,15 @@ final class ScreenTests: XCTestCase {
         return (listed, cutoff)
     }
 
-    /// lsk_screen_select and lsk_screen_select_int8 against the reference, on both paths: listed
-    /// rows, their score bits and the final cutoff agree exactly, over k, slack, exclusions and a
-    /// `cap` small enough to make it compact and to overflow (SIZE_MAX); rows with tied scores included.
+    /// True when lsk_screen_select_int8 takes its scan-first path (AVX-512 VNNI here, k ≤ 16).
+    func splitPass(int8: Bool, portable: Bool, k: Int) -> Bool {
+        int8 && !portable && lsk_screen_int8_path() == 1 && k >= 1 && k <= 16
+    }
+
+    /// lsk_screen_select and lsk_screen_select_int8 against the reference, on both paths: the
+    /// listed rows (those at or above the final cutoff), their score bits and the final cutoff
+    /// agree exactly, over k, slack, exclusions and a `cap` small enough to make it compact and to
+    /// overflow (SIZE_MAX only when the rows listed on the way did not fit); tied scores included.
     func testScreenSelectMatchesTheReferenceSelection() {
         typealias Select = (_ k: Int, _ slack: Double, _ slots: UnsafePointer<Int32>?, _ mask: Int,
                             _ heap: inout [Float], _ idx: inout [UInt32], _ sc: inout [Float], _ cap: Int,
@@ -235,17 +241,85 @@ final class ScreenTests: XCTestCase {
                                         let got = excludedRows.isEmpty
                                             ? select(k, slack, nil, 0, &heap, &idx, &sc, cap, &cutoff)
                                             : set.withSlots { select(k, slack, $0, $1, &heap, &idx, &sc, cap, &cutoff) }
-                                        guard let want = referenceSelect(scores, k: k, slack: slack, excluded: excludedRows, cap: cap) else {
-                                            XCTAssertEqual(got, -1, "\(what): expected SIZE_MAX (overflow)")
+                                        // What is returned: the rows at or above the final cutoff
+                                        // (the reference run without a cap never overflows).
+                                        let all = referenceSelect(scores, k: k, slack: slack, excluded: excludedRows, cap: rows)!
+                                        let final = all.listed.filter { scores[$0] >= all.cutoff }
+                                        let capped = referenceSelect(scores, k: k, slack: slack, excluded: excludedRows, cap: cap)
+                                        if capped != nil && final.count <= cap {
+                                            XCTAssertNotEqual(got, -1, "\(what): SIZE_MAX although the rows fit")
+                                        }
+                                        if splitPass(int8: int8, portable: portable, k: k) {
+                                            // One chunk: SIZE_MAX exactly when the final rows do not fit.
+                                            XCTAssertEqual(got == -1, final.count > cap, "\(what): SIZE_MAX iff the rows do not fit")
+                                        }
+                                        guard got != -1 else {
+                                            XCTAssertTrue(capped == nil || final.count > cap, "\(what): SIZE_MAX")
                                             continue
                                         }
-                                        XCTAssertEqual(got, want.listed.count, what)
-                                        guard got == want.listed.count else { continue }
-                                        XCTAssertEqual(idx.prefix(got).map(Int.init), want.listed, what)
-                                        XCTAssertEqual(sc.prefix(got).map(\.bitPattern), want.listed.map { scores[$0].bitPattern }, what)
-                                        XCTAssertEqual(cutoff.bitPattern, want.cutoff.bitPattern, what)
+                                        XCTAssertEqual(got, final.count, what)
+                                        guard got == final.count else { continue }
+                                        XCTAssertEqual(idx.prefix(got).map(Int.init), final, what)
+                                        XCTAssertEqual(sc.prefix(got).map(\.bitPattern), final.map { scores[$0].bitPattern }, what)
+                                        XCTAssertEqual(cutoff.bitPattern, all.cutoff.bitPattern, what)
                                     }
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// lsk_screen_select_int8 over more rows than one chunk of its scan-first path (4,096): the
+    /// k best carried from chunk to chunk, rows listed under an earlier cutoff dropped, excluded
+    /// rows in every chunk; against the reference on both paths. With the bias rising with the
+    /// row the cutoff climbs in every chunk; with a random bias the best rows come early.
+    func testInt8ScreenSelectAcrossChunks() {
+        let rows = 2 * 4096 + 45, d = 24
+        var x = randomFloats(rows * d, seed: 77)
+        for c in 0..<d { x[5000 * d + c] = x[4100 * d + c]; x[8200 * d + c] = x[4100 * d + c] }
+        let u = randomFloats(d, seed: 78)
+        let (q8, scales, _, d4) = quantizeRows(x, rows: rows, d: d)
+        let (p, us) = quantizeUser(u, d4: d4)
+        let excludedRows = Set((0..<rows).filter { $0 % 7 == 0 || $0 < 100 || ($0 >= 4096 && $0 < 4200) })
+        var set = ExclusionSet(capacity: excludedRows.count)
+        for r in excludedRows { set.insert(r) }
+        for rising in [false, true] {
+            var bias = randomFloats(rows, seed: 79)
+            if rising { for i in 0..<rows { bias[i] = bias[i] * 0.2 + Float(i) * 0.0005 } }
+            bias[5000] = bias[4100]; bias[8200] = bias[4100]
+            for portable in [false, true] {
+                lsk_force_portable(portable ? 1 : 0)
+                var heapAll = [Float](repeating: 0, count: rows), idxAll = [UInt32](repeating: 0, count: rows)
+                var scores = [Float](repeating: 0, count: rows), cutAll: Float = 0
+                XCTAssertEqual(lsk_screen_select_int8(q8, scales, rows, d4, p, us, bias, rows, .infinity, nil, 0, &heapAll,
+                                                      &idxAll, &scores, rows, &cutAll), rows)
+                for k in [1, 10, 16, 17] {
+                    for slack in [0.0, 0.3] {
+                        for excluded in [Set<Int>(), excludedRows] {
+                            for cap in [rows, 64] {
+                                let what = "rising \(rising) portable \(portable) k \(k) slack \(slack) excl \(excluded.count) cap \(cap)"
+                                let all = referenceSelect(scores, k: k, slack: slack, excluded: excluded, cap: rows)!
+                                let final = all.listed.filter { scores[$0] >= all.cutoff }
+                                var heap = [Float](repeating: 0, count: k), idx = [UInt32](repeating: 0, count: cap)
+                                var sc = [Float](repeating: 0, count: cap), cutoff: Float = 0
+                                let got = excluded.isEmpty
+                                    ? lsk_screen_select_int8(q8, scales, rows, d4, p, us, bias, k, slack, nil, 0, &heap, &idx, &sc,
+                                                             cap, &cutoff)
+                                    : set.withSlots { lsk_screen_select_int8(q8, scales, rows, d4, p, us, bias, k, slack, $0, $1,
+                                                                             &heap, &idx, &sc, cap, &cutoff) }
+                                if final.count <= cap && all.listed.count <= cap {
+                                    XCTAssertNotEqual(got, -1, "\(what): SIZE_MAX although every listing fits")
+                                }
+                                guard got != -1 else {
+                                    XCTAssertGreaterThan(all.listed.count, cap, "\(what): SIZE_MAX")
+                                    continue
+                                }
+                                XCTAssertEqual(idx.prefix(got).map(Int.init), final, what)
+                                XCTAssertEqual(sc.prefix(got).map(\.bitPattern), final.map { scores[$0].bitPattern }, what)
+                                XCTAssertEqual(cutoff.bitPattern, all.cutoff.bitPattern, what)
                             }
                         }
                     }

@@ -41,14 +41,15 @@ void lsk_sum_gathered(const float *const *rows, size_t m, size_t d, const float 
  *
  * Scans the `rows` rows in order, skipping those in the exclusion set (`excl`: LSRecCore
  * ExclusionSet's open-addressing slots, -1 = empty, `excl_mask` + 1 of them; NULL = none), and
- * keeps the k best approximate scores seen so far in `heap` (room for k). The cutoff starts at
- * -inf and, once k rows are held, is the largest float <= (k-th best approximate score - slack).
- * Every row whose approximate score is >= the cutoff in force when it is scanned (NaN never) is
- * listed in idx / score (row order; room for `cap`; when full, listed rows below the current
- * cutoff are dropped to make room). Returns how many are listed and the final cutoff in *cutoff;
- * SIZE_MAX if `cap` could not hold them. With slack at least twice the approximation error bound,
- * every row whose exact score can enter the top k is listed with an approximate score >= the
- * final cutoff (ItemScreen.swift has the argument). k = 0 lists nothing (cutoff +inf). */
+ * keeps the k best approximate scores in `heap` (room for k). The final cutoff is the largest
+ * float <= (k-th best approximate score - slack), or -inf when fewer than k rows are left. Lists,
+ * in row order, the rows whose approximate score is >= the final cutoff (NaN never) in idx / score
+ * (room for `cap`), returns how many and the final cutoff in *cutoff. On the way rows may be
+ * listed under a lower cutoff (the k best so far), and dropped when the cutoff rises or the list
+ * is full; SIZE_MAX if `cap` could not hold the rows listed on the way (cap = rows never
+ * overflows). With slack at least twice the approximation error bound, every row whose exact
+ * score can enter the top k is listed (ItemScreen.swift has the argument). k = 0 lists nothing
+ * (cutoff +inf). */
 size_t lsk_screen_select(const uint16_t *xh, size_t rows, size_t d, const float *u, const float *bias, size_t k,
                          double slack, const int32_t *excl, size_t excl_mask, float *heap, uint32_t *idx,
                          float *score, size_t cap, float *cutoff);
