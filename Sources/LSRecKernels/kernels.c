@@ -628,7 +628,8 @@ LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_
  * The same scores (the same instructions per row) and the same k best as the one-pass
  * selection, so the same final cutoff; only rows below it are no longer listed. */
 
-/* Rows per chunk: their scores (16 KB) stay in L1 while they are selected from. */
+/* Rows per chunk: their scores (16 KB, on the stack) stay in L1 while they are selected from.
+ * 2,048 rows took 4% longer at ML-1M's 3,667 (the fixed work per chunk, twice). */
 #define LSK_SCREEN_CHUNK 4096
 
 /* v into the k best (descending, ties kept) when it belongs there. */
