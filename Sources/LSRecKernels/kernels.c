@@ -696,12 +696,16 @@ LSK_TARGET_Q static void screen_select_vnni_small_k(const uint8_t *xq, const flo
         size_t m = rows - c0 < LSK_SCREEN_CHUNK ? rows - c0 : LSK_SCREEN_CHUNK;
         int8_chunk_scores(xq, row_scale, c0, m, d4, uq, off, u_scale, bias, pairs, up, buf);
         /* Excluded rows become NaN: never a maximum (max_ps returns its second operand for a
-         * NaN first), never >= anything. */
-        if (st->excl)
+         * NaN first), never >= anything. Through the slots or the rows, whichever are fewer. */
+        if (st->excl && st->excl_mask < m) {
             for (size_t s = 0; s <= st->excl_mask; s++) {
                 int32_t v = st->excl[s];
                 if (v >= 0 && (size_t)v >= c0 && (size_t)v - c0 < m) buf[(size_t)v - c0] = NAN;
             }
+        } else if (st->excl) {
+            for (size_t r = 0; r < m; r++)
+                if (excluded(st, c0 + r)) buf[r] = NAN;
+        }
         /* 1. The lower bound L: the k-th largest of the group maxima and the k best so far. */
         __m512 g0 = _mm512_set1_ps(-INFINITY), g1 = g0, g2 = g0, g3 = g0;
         size_t i = 0;
@@ -843,8 +847,10 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
         /* Scan first for a copy that stays in cache; from DRAM, selecting between chunks would
          * leave the memory idle (1M items x 64: 2.46 -> 2.69 ms), and the one-pass scan keeps
          * its loads in flight. */
-        if (k <= 16 && rows * d4 <= LSK_SCREEN_PREFETCH_BYTES) screen_select_vnni_small_k(xq, row_scale, rows, d4, uq, offset, u_scale, bias, &st);
-        else screen_select_vnni(xq, row_scale, rows, d4, uq, offset, u_scale, bias, &st);
+        if (k <= 16 && rows * d4 <= LSK_SCREEN_PREFETCH_BYTES)
+            screen_select_vnni_small_k(xq, row_scale, rows, d4, uq, offset, u_scale, bias, &st);
+        else
+            screen_select_vnni(xq, row_scale, rows, d4, uq, offset, u_scale, bias, &st);
     } else
 #endif
         for (size_t i = 0; i < rows && !st.overflow; i++)
