@@ -169,13 +169,12 @@ extension Model {
     /// Single-user top-K through the screen (ItemScreen): nil when the user vector or the bound
     /// is not finite (the exact path then decides what a NaN or an overflow ranks as).
     ///
-    /// One pass over the copy (`lsk_screen_select` / `lsk_screen_select_int8`, in C: the whole
-    /// scan and its selection in one call) keeps a heap of the k best *approximate* scores and a
-    /// list of candidates; then only the candidates that can still make the result are rescored
-    /// exactly, in index order, into the real heap. Why it is exact: the k items holding the
-    /// final approximate threshold T̃ have exact scores ≥ T̃ − slack, so the exact k-th score is
-    /// at least that, and any item that can rank in the top k has an approximate score
-    /// ≥ T̃ − 2·slack. T̃ only rises during the pass, so every such item was listed.
+    /// One call scans the copy (`lsk_screen_select` / `lsk_screen_select_int8`, in C: the scan
+    /// and its selection) and finds the k-th best *approximate* score T̃ and the items whose
+    /// approximate score is ≥ T̃ − 2·slack (the final cutoff); only those are rescored exactly, in
+    /// index order, into the real heap. Why it is exact: the k items holding T̃ have exact
+    /// scores ≥ T̃ − slack, so the exact k-th score is at least that, and any item that can rank
+    /// in the top k has an approximate score ≥ T̃ − 2·slack, so it is listed.
     func topKScreened(_ screen: ItemScreen, userVector u: UnsafePointer<Float>, k: Int,
                       excluded: ExclusionSet?) -> [ScoredItem]? {
         var norm2 = 0.0
