@@ -7,7 +7,10 @@
  *
  *   make bench-tools   (or: clang -O2 -ISources/LSRecKernels/include -o build/bench/screen_select \
  *                      bench/screen_select.c Sources/LSRecKernels/kernels.c -lm)
- *   taskset -c 0 build/bench/screen_select [N] [SLACK] [ROUNDS]
+ *   taskset -c 0 build/bench/screen_select [N] [SLACK] [ROUNDS] [int8|half]
+ *
+ * `half` times lsk_screen_select over a binary16 copy instead (the screen of CPUs without
+ * AVX-512 VNNI; its slack then lists a different number of rows).
  *
  * Used for the prefetch threshold in kernels.c (LSK_SCREEN_PREFETCH_BYTES): build it from two
  * versions of kernels.c and run them alternately.
@@ -17,23 +20,30 @@
 #include "bench_util.h"
 
 #include <stdint.h>
+#include <string.h>
 
 int main(int argc, char **argv) {
     size_t n = argc > 1 ? (size_t)atol(argv[1]) : 3667, d4 = 64, k = 10;
     double slack = argc > 2 ? atof(argv[2]) : 0.5;
     int rounds = argc > 3 ? atoi(argv[3]) : 7, calls = 20000;
-    if (n == 0 || n > 4096 || rounds < 1 || rounds > 99) {
-        fprintf(stderr, "usage: %s [N <= 4096] [SLACK] [ROUNDS <= 99]\n", argv[0]);
+    int half = argc > 4 && strcmp(argv[4], "half") == 0;
+    if (n == 0 || n > 4096 || rounds < 1 || rounds > 99 || (argc > 4 && !half && strcmp(argv[4], "int8") != 0)) {
+        fprintf(stderr, "usage: %s [N <= 4096] [SLACK] [ROUNDS <= 99] [int8|half]\n", argv[0]);
         return 2;
     }
     uint8_t *xq = aligned_alloc(64, (n + 8) * d4);
-    float *scale = malloc(n * sizeof(float)), *bias = malloc(n * sizeof(float));
-    if (!xq || !scale || !bias) return 1;
+    uint16_t *xh = malloc((n + 8) * d4 * sizeof(uint16_t));
+    float *scale = malloc(n * sizeof(float)), *bias = malloc(n * sizeof(float)), u[64];
+    if (!xq || !xh || !scale || !bias) return 1;
     srand(1);
     for (size_t i = 0; i < (n + 8) * d4; i++) xq[i] = (uint8_t)(rand() & 255);
+    /* binary16 values of magnitude 1/4 .. 2, random sign and mantissa */
+    for (size_t i = 0; i < (n + 8) * d4; i++)
+        xh[i] = (uint16_t)((rand() & 1) << 15 | (13 + rand() % 3) << 10 | (rand() & 0x3FF));
     for (size_t i = 0; i < n; i++) { scale[i] = 0.01f; bias[i] = 0; }
     int8_t uq[64];
     for (int c = 0; c < 64; c++) uq[c] = (int8_t)(rand() % 255 - 127);
+    for (int c = 0; c < 64; c++) u[c] = (float)(rand() % 255 - 127) / 127.0f;
     float heap[16], score[4096], cutoff;
     uint32_t idx[4096];
     double t[99];
@@ -42,13 +52,16 @@ int main(int argc, char **argv) {
         double t0 = now_s();
         for (int i = 0; i < calls; i++) {
             uq[i & 63] ^= 1;  /* a different user vector each call */
-            listed = lsk_screen_select_int8(xq, scale, n, d4, uq, 0.01f, bias, k, slack, NULL, 0, heap, idx, score,
-                                            4096, &cutoff);
+            u[i & 63] = -u[i & 63];
+            listed = half ? lsk_screen_select(xh, n, d4, u, bias, k, slack, NULL, 0, heap, idx, score, 4096, &cutoff)
+                          : lsk_screen_select_int8(xq, scale, n, d4, uq, 0.01f, bias, k, slack, NULL, 0, heap, idx,
+                                                   score, 4096, &cutoff);
         }
         if (r >= 0) t[r] = (now_s() - t0) / calls * 1e6;
     }
     double med = median(t, rounds);  /* sorts t */
-    printf("n=%zu int8 path %d: %.3f us per call (median of %d; min %.3f max %.3f), %zu rows listed\n", n,
-           lsk_screen_int8_path(), med, rounds, t[0], t[rounds - 1], listed);
+    printf("n=%zu %s path %d: %.3f us per call (median of %d; min %.3f max %.3f), %zu rows listed\n", n,
+           half ? "binary16" : "int8", half ? lsk_screen_path() : lsk_screen_int8_path(), med, rounds, t[0],
+           t[rounds - 1], listed);
     return 0;
 }

@@ -423,6 +423,159 @@ LSK_TARGET_H static void screen_select_avx2(const uint16_t *xh, size_t rows, siz
     }
 }
 
+/* ---- k <= 16, a copy in cache: scan first, select after ------------------------------------
+ * The one-pass selections (screen_select_avx2 above, screen_select_vnni below) list every row at
+ * or above the cutoff in force when it is scanned (about 85-130 rows per ML-1M request, most of
+ * them early, while the cutoff is still low) and pay a serial chain per listed row; that cost
+ * more than the scan. Here a chunk of rows is scored into an L1 buffer with no selection at
+ * all, then:
+ *   1. the chunk's 64 group maxima (8 registers x 8 lanes, each lane a strided group of rows)
+ *      with the k best held so far give a lower bound L of the new k-th best (k distinct rows
+ *      reach it), so only the few rows >= L can change the k best;
+ *   2. those rows update the k best (a descending array), giving the k-th best T and the cutoff;
+ *   3. the rows >= the cutoff are listed in row order.
+ * The same scores (the same instructions per row) and the same k best as the one-pass
+ * selection, so the same final cutoff; only rows below it are no longer listed. Both screens use
+ * it (int8_chunk, half_chunk score a chunk); the passes are AVX2, as fast here as an AVX-512
+ * version with compress stores. Not for copies from DRAM: selecting between chunks leaves the
+ * memory idle (1M items x 64, int8: 2.46 -> 2.69 ms), where the one-pass scans keep loads in
+ * flight. */
+
+/* Rows per chunk: their scores (16 KB, on the stack) stay in L1 while they are selected from.
+ * 2,048 rows took 4% longer at ML-1M's 3,667 (the fixed work per chunk, twice). */
+#define LSK_SCREEN_CHUNK 4096
+
+/* v into the k best (descending, ties kept) when it belongs there. */
+static inline void best_insert(float *top, size_t *held, size_t k, float v) {
+    size_t n = *held;
+    if (n == k) {
+        if (!(v > top[k - 1])) return;
+        n = k - 1;
+    }
+    size_t j = n;
+    for (; j > 0 && top[j - 1] < v; j--) top[j] = top[j - 1];
+    top[j] = v;
+    *held = n + 1;
+}
+
+/* Steps 1-3 for the scores of rows [c0, c0 + m) in buf (64-byte aligned, room for m rounded up
+ * to a multiple of 8). Returns 0 when the list overflowed. */
+LSK_TARGET_H static int chunk_select(screen_select_state *st, float *buf, size_t c0, size_t m, float *top,
+                                     size_t *held, float *cutoff) {
+    size_t k = st->k;
+    /* Excluded rows become NaN: never a maximum (max_ps returns its second operand for a NaN
+     * first), never >= anything. Through the slots or the rows, whichever are fewer. */
+    if (st->excl && st->excl_mask < m) {
+        for (size_t s = 0; s <= st->excl_mask; s++) {
+            int32_t v = st->excl[s];
+            if (v >= 0 && (size_t)v >= c0 && (size_t)v - c0 < m) buf[(size_t)v - c0] = NAN;
+        }
+    } else if (st->excl) {
+        for (size_t r = 0; r < m; r++)
+            if (excluded(st, c0 + r)) buf[r] = NAN;
+    }
+    /* 1. The lower bound L: the k-th largest of the group maxima and the k best so far. */
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    __m256 g[8];
+    for (int j = 0; j < 8; j++) g[j] = ninf;
+    size_t i = 0;
+    for (; i + 64 <= m; i += 64)
+        for (int j = 0; j < 8; j++) g[j] = _mm256_max_ps(_mm256_load_ps(buf + i + 8 * j), g[j]);
+    for (size_t t = m; t % 8; t++) buf[t] = NAN;  /* padding: never a maximum, never listed */
+    for (; i < m; i += 8) g[0] = _mm256_max_ps(_mm256_load_ps(buf + i), g[0]);
+    float maxima[64], lower[16];
+    for (int j = 0; j < 8; j++) _mm256_storeu_ps(maxima + 8 * j, g[j]);
+    size_t nl = *held;
+    memcpy(lower, top, *held * sizeof(float));
+    for (int j = 0; j < 64; j++)
+        if (maxima[j] > -INFINITY) best_insert(lower, &nl, k, maxima[j]);
+    /* Fewer than k rows known: every row is a candidate (-inf; NaN still never is). */
+    const __m256 bound = _mm256_set1_ps(nl == k ? lower[k - 1] : -INFINITY);
+    /* 2. The rows >= L into the k best. */
+    for (i = 0; i < m; i += 8) {
+        unsigned hit = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(buf + i), bound, _CMP_GE_OQ));
+        while (hit) {
+            unsigned j = (unsigned)__builtin_ctz(hit);
+            hit &= hit - 1;
+            best_insert(top, held, k, buf[i + j]);
+        }
+    }
+    if (*held == k) *cutoff = cutoff_below(top[k - 1], st->slack);
+    /* 3. The rows >= the cutoff, listed in row order. */
+    const __m256 cut = _mm256_set1_ps(*cutoff);
+    for (i = 0; i < m; i += 8) {
+        unsigned hit = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(buf + i), cut, _CMP_GE_OQ));
+        if (!hit) continue;
+        size_t n = (size_t)__builtin_popcount(hit);
+        if (st->listed + n > st->cap) {
+            listing_compact(st, *cutoff);  /* earlier chunks' rows below the risen cutoff */
+            if (st->listed + n > st->cap) return 0;
+        }
+        do {
+            unsigned j = (unsigned)__builtin_ctz(hit);
+            hit &= hit - 1;
+            st->idx[st->listed] = (uint32_t)(c0 + i + j);
+            st->score[st->listed] = buf[i + j];
+            st->listed++;
+        } while (hit);
+    }
+    return 1;
+}
+
+/* The selection over `rows` rows, chunk by chunk: score_chunk(ctx, c0, m, buf) writes the
+ * approximate scores of rows [c0, c0 + m) into buf. */
+typedef void (*chunk_scorer)(const void *ctx, size_t c0, size_t m, float *buf);
+
+LSK_TARGET_H static void screen_select_chunked(screen_select_state *st, size_t rows, chunk_scorer score_chunk,
+                                               const void *ctx) {
+    _Alignas(64) float buf[LSK_SCREEN_CHUNK];  /* a multiple of 8 */
+    float top[16];
+    size_t held = 0;
+    float cutoff = -INFINITY;
+    for (size_t c0 = 0; c0 < rows; c0 += LSK_SCREEN_CHUNK) {
+        size_t m = rows - c0 < LSK_SCREEN_CHUNK ? rows - c0 : LSK_SCREEN_CHUNK;
+        score_chunk(ctx, c0, m, buf);
+        if (!chunk_select(st, buf, c0, m, top, &held, &cutoff)) {
+            st->overflow = 1;
+            return;
+        }
+    }
+    st->cutoff = cutoff;
+    st->held = held;
+    for (size_t j = 0; j < held; j++) st->heap[j] = top[held - 1 - j];  /* ascending: a valid min-heap */
+}
+
+typedef struct {
+    const uint16_t *xh;
+    size_t d;
+    const float *u, *bias;
+} half_chunk_args;
+
+/* The binary16 scores of rows [c0, c0 + m), as screen_select_avx2 computes them. */
+LSK_TARGET_H static void half_chunk(const void *ctx, size_t c0, size_t m, float *buf) {
+    const half_chunk_args *a = ctx;
+    size_t d = a->d, full = m / 8, b = 0;
+    for (; b + 4 <= full; b += 4) {
+        __m256 s[4];
+        screen_group4(a->xh + (c0 + b * 8) * d, d, a->u, 0, s);
+        for (int j = 0; j < 4; j++) {
+            if (a->bias) s[j] = _mm256_add_ps(s[j], _mm256_loadu_ps(a->bias + c0 + (b + j) * 8));
+            _mm256_storeu_ps(buf + (b + j) * 8, s[j]);
+        }
+    }
+    for (; b < full; b++) {
+        __m256 s = screen_block(a->xh + (c0 + b * 8) * d, d, a->u);
+        if (a->bias) s = _mm256_add_ps(s, _mm256_loadu_ps(a->bias + c0 + b * 8));
+        _mm256_storeu_ps(buf + b * 8, s);
+    }
+    size_t rest = m - full * 8;
+    if (rest) {
+        float lanes[8];
+        _mm256_storeu_ps(lanes, screen_block(a->xh + (c0 + full * 8) * d, d, a->u));
+        for (size_t j = 0; j < rest; j++) buf[full * 8 + j] = lanes[j] + (a->bias ? a->bias[c0 + full * 8 + j] : 0.0f);
+    }
+}
+
 /* The int8 screen: vpdpbusd multiplies the stored bytes (value + 128, unsigned) by u's signed
  * bytes and sums groups of four into int32 lanes, one per row of a block (two column groups of a
  * block per 512-bit instruction, int8_group4): no conversions, a quarter of the binary16 scan's
@@ -443,7 +596,7 @@ typedef struct {
  * cheaper per request in a stream of users, though slower (4.0 against 3.1 us) in a loop over one
  * copy that stays in cache (bench/screen_select.c), where the heap's branches predict better than
  * this chain of selects runs. Now taken only for copies beyond the cache (rows * d4 over
- * LSK_SCREEN_PREFETCH_BYTES); cached copies go through screen_select_vnni_small_k, which lists far
+ * LSK_SCREEN_PREFETCH_BYTES); cached copies go through screen_select_chunked, which lists far
  * fewer rows. Same listing, k best and cutoff as screen_take, row for row. Returns 0,
  * taking nothing, when the list might not hold the block: the caller then moves the k best into
  * the heap (keep_to_heap) and goes on with take_block. */
@@ -615,35 +768,7 @@ LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_
                                              bias ? bias[i] : 0.0f));
 }
 
-/* ---- int8 screen, k <= 16: scan first, select after ------------------------------------------
- * The one-pass selection above lists every row at or above the cutoff in force when it is
- * scanned (about 85-130 rows per ML-1M request, most of them early, while the cutoff is still
- * low) and pays a serial chain per listed row; that cost more than the scan. Here a chunk of rows
- * is scanned into an L1 buffer with no selection at all, then:
- *   1. the chunk's 64 group maxima (4 registers x 16 lanes, each lane a strided group of rows)
- *      with the k best held so far give a lower bound L of the new k-th best (k distinct rows
- *      reach it), so only the few rows >= L can change the k best;
- *   2. those rows update the k best (a descending array), giving the k-th best T and the cutoff;
- *   3. the rows >= the cutoff are listed in row order with compress stores.
- * The same scores (the same instructions per row) and the same k best as the one-pass
- * selection, so the same final cutoff; only rows below it are no longer listed. */
-
-/* Rows per chunk: their scores (16 KB, on the stack) stay in L1 while they are selected from.
- * 2,048 rows took 4% longer at ML-1M's 3,667 (the fixed work per chunk, twice). */
-#define LSK_SCREEN_CHUNK 4096
-
-/* v into the k best (descending, ties kept) when it belongs there. */
-static inline void best_insert(float *top, size_t *held, size_t k, float v) {
-    size_t n = *held;
-    if (n == k) {
-        if (!(v > top[k - 1])) return;
-        n = k - 1;
-    }
-    size_t j = n;
-    for (; j > 0 && top[j - 1] < v; j--) top[j] = top[j - 1];
-    top[j] = v;
-    *held = n + 1;
-}
+/* ---- int8 screen, k <= 16: scan first, select after (screen_select_chunked) ------------------ */
 
 /* The approximate scores of rows [c0, c0 + m) into buf (bit for bit screen_int8_score's). */
 LSK_TARGET_Q static void int8_chunk_scores(const uint8_t *xq, const float *row_scale, size_t c0, size_t m,
@@ -676,96 +801,34 @@ LSK_TARGET_Q static void int8_chunk_scores(const uint8_t *xq, const float *row_s
     }
 }
 
-/* The lanes of buf[i .. i + 16) that exist (i < m). */
-LSK_TARGET_Q static inline __mmask16 chunk_lanes(size_t i, size_t m) {
-    return m - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (m - i)) - 1);
+typedef struct {
+    const uint8_t *xq;
+    const float *row_scale, *bias;
+    size_t d4, pairs;
+    const int8_t *uq;
+    __m256i off;
+    float u_scale;
+    __m512i up[LSK_INT8_PAIRS];
+} int8_chunk_args;
+
+LSK_TARGET_Q static void int8_chunk(const void *ctx, size_t c0, size_t m, float *buf) {
+    const int8_chunk_args *a = ctx;
+    int8_chunk_scores(a->xq, a->row_scale, c0, m, a->d4, a->uq, a->off, a->u_scale, a->bias, a->pairs, a->up, buf);
 }
 
 LSK_TARGET_Q static void screen_select_vnni_small_k(const uint8_t *xq, const float *row_scale, size_t rows,
                                                     size_t d4, const int8_t *uq, int32_t offset, float u_scale,
                                                     const float *bias, screen_select_state *st) {
-    _Alignas(64) float buf[LSK_SCREEN_CHUNK];
-    float top[16];
-    size_t held = 0, k = st->k;
-    float cutoff = -INFINITY;
-    const __m256i off = _mm256_set1_epi32(offset);
-    __m512i up[LSK_INT8_PAIRS];
-    const size_t pairs = int8_pairs(uq, d4 / 4, up);
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    for (size_t c0 = 0; c0 < rows; c0 += LSK_SCREEN_CHUNK) {
-        size_t m = rows - c0 < LSK_SCREEN_CHUNK ? rows - c0 : LSK_SCREEN_CHUNK;
-        int8_chunk_scores(xq, row_scale, c0, m, d4, uq, off, u_scale, bias, pairs, up, buf);
-        /* Excluded rows become NaN: never a maximum (max_ps returns its second operand for a
-         * NaN first), never >= anything. Through the slots or the rows, whichever are fewer. */
-        if (st->excl && st->excl_mask < m) {
-            for (size_t s = 0; s <= st->excl_mask; s++) {
-                int32_t v = st->excl[s];
-                if (v >= 0 && (size_t)v >= c0 && (size_t)v - c0 < m) buf[(size_t)v - c0] = NAN;
-            }
-        } else if (st->excl) {
-            for (size_t r = 0; r < m; r++)
-                if (excluded(st, c0 + r)) buf[r] = NAN;
-        }
-        /* 1. The lower bound L: the k-th largest of the group maxima and the k best so far. */
-        __m512 g0 = _mm512_set1_ps(-INFINITY), g1 = g0, g2 = g0, g3 = g0;
-        size_t i = 0;
-        for (; i + 64 <= m; i += 64) {
-            g0 = _mm512_max_ps(_mm512_load_ps(buf + i), g0);
-            g1 = _mm512_max_ps(_mm512_load_ps(buf + i + 16), g1);
-            g2 = _mm512_max_ps(_mm512_load_ps(buf + i + 32), g2);
-            g3 = _mm512_max_ps(_mm512_load_ps(buf + i + 48), g3);
-        }
-        for (; i < m; i += 16) {
-            __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), chunk_lanes(i, m), buf + i);
-            g0 = _mm512_max_ps(v, g0);
-        }
-        float maxima[64], lower[16];
-        _mm512_storeu_ps(maxima, g0);
-        _mm512_storeu_ps(maxima + 16, g1);
-        _mm512_storeu_ps(maxima + 32, g2);
-        _mm512_storeu_ps(maxima + 48, g3);
-        size_t nl = held;
-        memcpy(lower, top, held * sizeof(float));
-        for (int j = 0; j < 64; j++)
-            if (maxima[j] > -INFINITY) best_insert(lower, &nl, k, maxima[j]);
-        /* Fewer than k rows known: every row is a candidate (-inf; NaN still never is). */
-        const __m512 bound = _mm512_set1_ps(nl == k ? lower[k - 1] : -INFINITY);
-        /* 2. The rows >= L into the k best. */
-        for (i = 0; i < m; i += 16) {
-            __mmask16 lanes = chunk_lanes(i, m);
-            __m512 v = _mm512_maskz_loadu_ps(lanes, buf + i);
-            unsigned hit = _mm512_mask_cmp_ps_mask(lanes, v, bound, _CMP_GE_OQ);
-            while (hit) {
-                unsigned j = (unsigned)__builtin_ctz(hit);
-                hit &= hit - 1;
-                best_insert(top, &held, k, buf[i + j]);
-            }
-        }
-        if (held == k) cutoff = cutoff_below(top[k - 1], st->slack);
-        /* 3. The rows >= the cutoff, listed in row order. */
-        const __m512 cut = _mm512_set1_ps(cutoff);
-        for (i = 0; i < m; i += 16) {
-            __mmask16 lanes = chunk_lanes(i, m);
-            __m512 v = _mm512_maskz_loadu_ps(lanes, buf + i);
-            __mmask16 hit = _mm512_mask_cmp_ps_mask(lanes, v, cut, _CMP_GE_OQ);
-            if (!hit) continue;
-            size_t n = (size_t)__builtin_popcount(hit);
-            if (st->listed + n > st->cap) {
-                listing_compact(st, cutoff);  /* earlier chunks' rows below the risen cutoff */
-                if (st->listed + n > st->cap) {
-                    st->overflow = 1;
-                    return;
-                }
-            }
-            _mm512_mask_compressstoreu_epi32(st->idx + st->listed, hit,
-                                             _mm512_add_epi32(iota, _mm512_set1_epi32((int32_t)(c0 + i))));
-            _mm512_mask_compressstoreu_ps(st->score + st->listed, hit, v);
-            st->listed += n;
-        }
-    }
-    st->cutoff = cutoff;
-    st->held = held;
-    for (size_t j = 0; j < held; j++) st->heap[j] = top[held - 1 - j];  /* ascending: a valid min-heap */
+    int8_chunk_args a;
+    a.xq = xq;
+    a.row_scale = row_scale;
+    a.bias = bias;
+    a.d4 = d4;
+    a.uq = uq;
+    a.off = _mm256_set1_epi32(offset);
+    a.u_scale = u_scale;
+    a.pairs = int8_pairs(uq, d4 / 4, a.up);
+    screen_select_chunked(st, rows, int8_chunk, &a);
 }
 #endif
 
@@ -811,8 +874,15 @@ size_t lsk_screen_select(const uint16_t *xh, size_t rows, size_t d, const float 
     screen_select_state st = screen_start(k, slack, excl, excl_mask, heap, idx, score, cap);
     if (k == 0) return screen_finish(&st, cutoff);
 #ifdef LSK_X86
-    if (d > 0 && lsk_screen_path()) screen_select_avx2(xh, rows, d, u, bias, &st);
-    else
+    if (d > 0 && lsk_screen_path()) {
+        /* Scan first for a copy that stays in cache (as for the int8 screen). */
+        if (k <= 16 && rows * d * 2 <= LSK_SCREEN_PREFETCH_BYTES) {
+            half_chunk_args a = {xh, d, u, bias};
+            screen_select_chunked(&st, rows, half_chunk, &a);
+        } else {
+            screen_select_avx2(xh, rows, d, u, bias, &st);
+        }
+    } else
 #endif
         for (size_t i = 0; i < rows && !st.overflow; i++)
             screen_take(&st, i, screen_row_portable(xh, i, d, u) + (bias ? bias[i] : 0.0f));
@@ -844,9 +914,7 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
     if (d4 > 0 && lsk_screen_int8_path()) {
         int32_t offset = 0;                    /* the stored bytes' + 128, times uq */
         for (size_t c = 0; c < d4; c++) offset += 128 * (int32_t)uq[c];
-        /* Scan first for a copy that stays in cache; from DRAM, selecting between chunks would
-         * leave the memory idle (1M items x 64: 2.46 -> 2.69 ms), and the one-pass scan keeps
-         * its loads in flight. */
+        /* Scan first for a copy that stays in cache (screen_select_chunked says why not beyond). */
         if (k <= 16 && rows * d4 <= LSK_SCREEN_PREFETCH_BYTES)
             screen_select_vnni_small_k(xq, row_scale, rows, d4, uq, offset, u_scale, bias, &st);
         else

@@ -192,9 +192,10 @@ final class ScreenTests: XCTestCase {
         return (listed, cutoff)
     }
 
-    /// True when lsk_screen_select_int8 takes its scan-first path (AVX-512 VNNI here, k ≤ 16).
+    /// True when the selection takes its scan-first path (k ≤ 16, a vector path here; the test
+    /// copies all stay in cache).
     func splitPass(int8: Bool, portable: Bool, k: Int) -> Bool {
-        int8 && !portable && lsk_screen_int8_path() == 1 && k >= 1 && k <= 16
+        !portable && (int8 ? lsk_screen_int8_path() : lsk_screen_path()) == 1 && k >= 1 && k <= 16
     }
 
     /// lsk_screen_select and lsk_screen_select_int8 against the reference, on both paths: the
@@ -272,44 +273,53 @@ final class ScreenTests: XCTestCase {
         }
     }
 
-    /// lsk_screen_select_int8 over more rows than one chunk of its scan-first path (4,096): the
-    /// k best carried from chunk to chunk, rows listed under an earlier cutoff dropped, excluded
-    /// rows in every chunk; against the reference on both paths. With the bias rising with the
-    /// row the cutoff climbs in every chunk; with a random bias the best rows come early.
-    func testInt8ScreenSelectAcrossChunks() {
+    /// lsk_screen_select_int8 and lsk_screen_select over more rows than one chunk of their
+    /// scan-first path (4,096): the k best carried from chunk to chunk, rows listed under an
+    /// earlier cutoff dropped, excluded rows in every chunk; against the reference on both paths.
+    /// With the bias rising with the row the cutoff climbs in every chunk; with a random bias the
+    /// best rows come early.
+    func testScreenSelectAcrossChunks() {
         let rows = 2 * 4096 + 45, d = 24
         var x = randomFloats(rows * d, seed: 77)
         for c in 0..<d { x[5000 * d + c] = x[4100 * d + c]; x[8200 * d + c] = x[4100 * d + c] }
         let u = randomFloats(d, seed: 78)
         let (q8, scales, _, d4) = quantizeRows(x, rows: rows, d: d)
         let (p, us) = quantizeUser(u, d4: d4)
+        let h = interleave(x, rows: rows, d: d)
+        typealias Select = (_ k: Int, _ slack: Double, _ bias: [Float], _ slots: UnsafePointer<Int32>?, _ mask: Int,
+                            _ heap: inout [Float], _ idx: inout [UInt32], _ sc: inout [Float], _ cap: Int,
+                            _ cutoff: inout Float) -> Int
         let excludedRows = Set((0..<rows).filter { $0 % 7 == 0 || $0 < 100 || ($0 >= 4096 && $0 < 4200) })
         var set = ExclusionSet(capacity: excludedRows.count)
         for r in excludedRows { set.insert(r) }
-        for rising in [false, true] {
+        for int8 in [true, false] {
+          for rising in [false, true] {
             var bias = randomFloats(rows, seed: 79)
             if rising { for i in 0..<rows { bias[i] = bias[i] * 0.2 + Float(i) * 0.0005 } }
             bias[5000] = bias[4100]; bias[8200] = bias[4100]
+            let select: Select = { k, slack, b, slots, mask, heap, idx, sc, cap, cutoff in
+                int8 ? lsk_screen_select_int8(q8, scales, rows, d4, p, us, b, k, slack, slots, mask, &heap, &idx, &sc,
+                                              cap, &cutoff)
+                     : lsk_screen_select(h, rows, d, u, b, k, slack, slots, mask, &heap, &idx, &sc, cap, &cutoff)
+            }
             for portable in [false, true] {
                 lsk_force_portable(portable ? 1 : 0)
                 var heapAll = [Float](repeating: 0, count: rows), idxAll = [UInt32](repeating: 0, count: rows)
                 var scores = [Float](repeating: 0, count: rows), cutAll: Float = 0
-                XCTAssertEqual(lsk_screen_select_int8(q8, scales, rows, d4, p, us, bias, rows, .infinity, nil, 0, &heapAll,
-                                                      &idxAll, &scores, rows, &cutAll), rows)
+                XCTAssertEqual(select(rows, .infinity, bias, nil, 0, &heapAll, &idxAll, &scores, rows, &cutAll), rows)
                 for k in [1, 10, 16, 17] {
                     for slack in [0.0, 0.3] {
                         for excluded in [Set<Int>(), excludedRows] {
                             for cap in [rows, 64] {
-                                let what = "rising \(rising) portable \(portable) k \(k) slack \(slack) excl \(excluded.count) cap \(cap)"
+                                let what = "int8 \(int8) rising \(rising) portable \(portable) k \(k) slack \(slack) "
+                                    + "excl \(excluded.count) cap \(cap)"
                                 let all = referenceSelect(scores, k: k, slack: slack, excluded: excluded, cap: rows)!
                                 let final = all.listed.filter { scores[$0] >= all.cutoff }
                                 var heap = [Float](repeating: 0, count: k), idx = [UInt32](repeating: 0, count: cap)
                                 var sc = [Float](repeating: 0, count: cap), cutoff: Float = 0
                                 let got = excluded.isEmpty
-                                    ? lsk_screen_select_int8(q8, scales, rows, d4, p, us, bias, k, slack, nil, 0, &heap, &idx, &sc,
-                                                             cap, &cutoff)
-                                    : set.withSlots { lsk_screen_select_int8(q8, scales, rows, d4, p, us, bias, k, slack, $0, $1,
-                                                                             &heap, &idx, &sc, cap, &cutoff) }
+                                    ? select(k, slack, bias, nil, 0, &heap, &idx, &sc, cap, &cutoff)
+                                    : set.withSlots { select(k, slack, bias, $0, $1, &heap, &idx, &sc, cap, &cutoff) }
                                 if final.count <= cap && all.listed.count <= cap {
                                     XCTAssertNotEqual(got, -1, "\(what): SIZE_MAX although every listing fits")
                                 }
@@ -325,6 +335,7 @@ final class ScreenTests: XCTestCase {
                     }
                 }
             }
+          }
         }
     }
 
