@@ -293,49 +293,49 @@ final class ScreenTests: XCTestCase {
         var set = ExclusionSet(capacity: excludedRows.count)
         for r in excludedRows { set.insert(r) }
         for int8 in [true, false] {
-          for rising in [false, true] {
-            var bias = randomFloats(rows, seed: 79)
-            if rising { for i in 0..<rows { bias[i] = bias[i] * 0.2 + Float(i) * 0.0005 } }
-            bias[5000] = bias[4100]; bias[8200] = bias[4100]
-            let select: Select = { k, slack, b, slots, mask, heap, idx, sc, cap, cutoff in
-                int8 ? lsk_screen_select_int8(q8, scales, rows, d4, p, us, b, k, slack, slots, mask, &heap, &idx, &sc,
-                                              cap, &cutoff)
-                     : lsk_screen_select(h, rows, d, u, b, k, slack, slots, mask, &heap, &idx, &sc, cap, &cutoff)
-            }
-            for portable in [false, true] {
-                lsk_force_portable(portable ? 1 : 0)
-                var heapAll = [Float](repeating: 0, count: rows), idxAll = [UInt32](repeating: 0, count: rows)
-                var scores = [Float](repeating: 0, count: rows), cutAll: Float = 0
-                XCTAssertEqual(select(rows, .infinity, bias, nil, 0, &heapAll, &idxAll, &scores, rows, &cutAll), rows)
-                for k in [1, 10, 16, 17] {
-                    for slack in [0.0, 0.3] {
-                        for excluded in [Set<Int>(), excludedRows] {
-                            for cap in [rows, 64] {
-                                let what = "int8 \(int8) rising \(rising) portable \(portable) k \(k) slack \(slack) "
-                                    + "excl \(excluded.count) cap \(cap)"
-                                let all = referenceSelect(scores, k: k, slack: slack, excluded: excluded, cap: rows)!
-                                let final = all.listed.filter { scores[$0] >= all.cutoff }
-                                var heap = [Float](repeating: 0, count: k), idx = [UInt32](repeating: 0, count: cap)
-                                var sc = [Float](repeating: 0, count: cap), cutoff: Float = 0
-                                let got = excluded.isEmpty
-                                    ? select(k, slack, bias, nil, 0, &heap, &idx, &sc, cap, &cutoff)
-                                    : set.withSlots { select(k, slack, bias, $0, $1, &heap, &idx, &sc, cap, &cutoff) }
-                                if final.count <= cap && all.listed.count <= cap {
-                                    XCTAssertNotEqual(got, -1, "\(what): SIZE_MAX although every listing fits")
+            for rising in [false, true] {
+                var bias = randomFloats(rows, seed: 79)
+                if rising { for i in 0..<rows { bias[i] = bias[i] * 0.2 + Float(i) * 0.0005 } }
+                bias[5000] = bias[4100]; bias[8200] = bias[4100]
+                let select: Select = { k, slack, b, slots, mask, heap, idx, sc, cap, cutoff in
+                    int8 ? lsk_screen_select_int8(q8, scales, rows, d4, p, us, b, k, slack, slots, mask, &heap, &idx, &sc,
+                                                  cap, &cutoff)
+                         : lsk_screen_select(h, rows, d, u, b, k, slack, slots, mask, &heap, &idx, &sc, cap, &cutoff)
+                }
+                for portable in [false, true] {
+                    lsk_force_portable(portable ? 1 : 0)
+                    var heapAll = [Float](repeating: 0, count: rows), idxAll = [UInt32](repeating: 0, count: rows)
+                    var scores = [Float](repeating: 0, count: rows), cutAll: Float = 0
+                    XCTAssertEqual(select(rows, .infinity, bias, nil, 0, &heapAll, &idxAll, &scores, rows, &cutAll), rows)
+                    for k in [1, 10, 16, 17] {
+                        for slack in [0.0, 0.3] {
+                            for excluded in [Set<Int>(), excludedRows] {
+                                for cap in [rows, 64] {
+                                    let what = "int8 \(int8) rising \(rising) portable \(portable) k \(k) slack \(slack) "
+                                        + "excl \(excluded.count) cap \(cap)"
+                                    let all = referenceSelect(scores, k: k, slack: slack, excluded: excluded, cap: rows)!
+                                    let final = all.listed.filter { scores[$0] >= all.cutoff }
+                                    var heap = [Float](repeating: 0, count: k), idx = [UInt32](repeating: 0, count: cap)
+                                    var sc = [Float](repeating: 0, count: cap), cutoff: Float = 0
+                                    let got = excluded.isEmpty
+                                        ? select(k, slack, bias, nil, 0, &heap, &idx, &sc, cap, &cutoff)
+                                        : set.withSlots { select(k, slack, bias, $0, $1, &heap, &idx, &sc, cap, &cutoff) }
+                                    if final.count <= cap && all.listed.count <= cap {
+                                        XCTAssertNotEqual(got, -1, "\(what): SIZE_MAX although every listing fits")
+                                    }
+                                    guard got != -1 else {
+                                        XCTAssertGreaterThan(all.listed.count, cap, "\(what): SIZE_MAX")
+                                        continue
+                                    }
+                                    XCTAssertEqual(idx.prefix(got).map(Int.init), final, what)
+                                    XCTAssertEqual(sc.prefix(got).map(\.bitPattern), final.map { scores[$0].bitPattern }, what)
+                                    XCTAssertEqual(cutoff.bitPattern, all.cutoff.bitPattern, what)
                                 }
-                                guard got != -1 else {
-                                    XCTAssertGreaterThan(all.listed.count, cap, "\(what): SIZE_MAX")
-                                    continue
-                                }
-                                XCTAssertEqual(idx.prefix(got).map(Int.init), final, what)
-                                XCTAssertEqual(sc.prefix(got).map(\.bitPattern), final.map { scores[$0].bitPattern }, what)
-                                XCTAssertEqual(cutoff.bitPattern, all.cutoff.bitPattern, what)
                             }
                         }
                     }
                 }
             }
-          }
         }
     }
 
