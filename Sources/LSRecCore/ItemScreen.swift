@@ -255,20 +255,19 @@ extension Model {
                 }
                 guard listed >= 0 else { return nil }  // SIZE_MAX: the rows did not fit in `room`
                 // The kernels list exactly the rows at or above the final cutoff (ScreenTests).
-                let kept = listed
-                var exact = TopKHeap(k: k, capacityHint: kept)
-                guard kept > 0 else { return exact.sorted() }
+                var exact = TopKHeap(k: k, capacityHint: listed)
+                guard listed > 0 else { return exact.sorted() }
                 // Their exact scores in one gathered call (eight rows at a time, the next eight
                 // prefetched; bit for bit lsk_score_rows's, so what the unscreened path computes),
                 // into `scores`, whose approximate values are no longer needed.
                 items.withUnsafeBufferPointer { x in
                     itemBias.withUnsafeBufferPointer { bias in
-                        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: kept) { rowPointers in
+                        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: listed) { rowPointers in
                             let p = rowPointers.baseAddress!
-                            for j in 0..<kept { p[j] = x.baseAddress! + Int(at[j]) * d }
-                            _ = lsk_score_gathered(p, kept, d, u, scores)
+                            for j in 0..<listed { p[j] = x.baseAddress! + Int(at[j]) * d }
+                            _ = lsk_score_gathered(p, listed, d, u, scores)
                         }
-                        for j in 0..<kept {
+                        for j in 0..<listed {
                             let i = Int(at[j])
                             exact.offer(i, scores[j] + bias[i])
                         }

@@ -288,12 +288,8 @@ static void screen_take(screen_select_state *st, size_t row, float a) {
     if (st->excl && excluded(st, row)) return;
     if (st->listed == st->cap) {
         /* Ties can list many rows: drop what the risen cutoff rules out; full still = overflow. */
-        size_t m = 0;
-        for (size_t i = 0; i < st->listed; i++) {
-            if (st->score[i] >= st->cutoff) { st->idx[m] = st->idx[i]; st->score[m] = st->score[i]; m++; }
-        }
-        st->listed = m;
-        if (m == st->cap) { st->overflow = 1; return; }
+        listing_compact(st, st->cutoff);
+        if (st->listed == st->cap) { st->overflow = 1; return; }
     }
     st->idx[st->listed] = (uint32_t)row;
     st->score[st->listed] = a;
@@ -719,6 +715,17 @@ int8_group4(const uint8_t *p, size_t d4, const int8_t *uq, size_t pairs, const _
     acc[3] = a3;
 }
 
+/* The integer dot products of one block (8 rows) at p with uq, one group of four columns at a time. */
+LSK_TARGET_Q static inline __m256i int8_block(const uint8_t *p, size_t groups, const int8_t *uq) {
+    __m256i a = _mm256_setzero_si256();
+    for (size_t g = 0; g < groups; g++) {
+        int32_t w;
+        memcpy(&w, uq + 4 * g, 4);
+        a = _mm256_dpbusd_epi32(a, _mm256_loadu_si256((const __m256i *)(p + g * 32)), _mm256_set1_epi32(w));
+    }
+    return a;
+}
+
 LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_scale, size_t rows, size_t d4,
                                             const int8_t *uq, int32_t offset, float u_scale, const float *bias,
                                             screen_select_state *st) {
@@ -754,13 +761,7 @@ LSK_TARGET_Q static void screen_select_vnni(const uint8_t *xq, const float *row_
     }
     if (kept_in_register) keep_to_heap(st, &ks, best);
     for (; b < full && !st->overflow; b++) {
-        const uint8_t *p = xq + b * 8 * d4;
-        __m256i a = _mm256_setzero_si256();
-        for (size_t g = 0; g < groups; g++) {
-            int32_t w;
-            memcpy(&w, uq + 4 * g, 4);
-            a = _mm256_dpbusd_epi32(a, _mm256_loadu_si256((const __m256i *)(p + g * 32)), _mm256_set1_epi32(w));
-        }
+        __m256i a = int8_block(xq + b * 8 * d4, groups, uq);
         take_block(st, int8_scores(a, off, us, row_scale + b * 8, bias ? bias + b * 8 : NULL), b * 8);
     }
     for (size_t i = full * 8; i < rows && !st->overflow; i++)
@@ -786,14 +787,8 @@ LSK_TARGET_Q static void int8_chunk_scores(const uint8_t *xq, const float *row_s
     }
     for (; b < full; b++) {
         size_t r = c0 + b * 8;
-        const uint8_t *p = xq + r * d4;
-        __m256i a = _mm256_setzero_si256();
-        for (size_t g = 0; g < groups; g++) {
-            int32_t w;
-            memcpy(&w, uq + 4 * g, 4);
-            a = _mm256_dpbusd_epi32(a, _mm256_loadu_si256((const __m256i *)(p + g * 32)), _mm256_set1_epi32(w));
-        }
-        _mm256_storeu_ps(buf + b * 8, int8_scores(a, off, us, row_scale + r, bias ? bias + r : NULL));
+        _mm256_storeu_ps(buf + b * 8, int8_scores(int8_block(xq + r * d4, groups, uq), off, us, row_scale + r,
+                                                  bias ? bias + r : NULL));
     }
     for (size_t i = full * 8; i < m; i++) {
         buf[i] = screen_int8_score(screen_row_int8_portable(xq, c0 + i, d4, uq), u_scale, row_scale[c0 + i],
