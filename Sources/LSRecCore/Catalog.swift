@@ -199,15 +199,16 @@ public struct Catalog: Sendable {
         }
         guard !entries.isEmpty else { return [] }
         let u = model.fuse(state, now: now).u, d = model.dim
-        return entries.map { e in
-            let (base, vectors, bias): (Int, [Float], Float)
-            switch e {
-            case .model(let i): (base, vectors, bias) = (i * d, model.items, model.itemBias[i])
-            case .added(let a): (base, vectors, bias) = (a * d, addedVectors, addedBias[a])
-            }
+        func score<V: RandomAccessCollection<Float>>(_ vectors: V, row: Int, bias: Float) -> Float where V.Index == Int {
             var s = bias
-            for j in 0..<d { s += u[j] * vectors[base + j] }
+            for j in 0..<d { s += u[j] * vectors[row * d + j] }
             return s
+        }
+        return entries.map { e in
+            switch e {
+            case .model(let i): return score(model.items, row: i, bias: model.itemBias[i])
+            case .added(let a): return score(addedVectors, row: a, bias: addedBias[a])
+            }
         }
     }
 

@@ -51,7 +51,7 @@ extension Model {
         var w = [Float](repeating: 0, count: d)
         for j in 0..<d { w[j] = (1 - fused.gate[j]) * e[j] }
         var y = [Float](repeating: 0, count: d)
-        BLAS.gemv(trans: true, rows: d, cols: d, attnWv, w, beta: 0, &y)
+        attnWv.withUnsafeBufferPointer { BLAS.gemv(trans: true, rows: d, cols: d, $0, w, beta: 0, &y) }
         var byItem: [HeldItem: Float] = [:]
         items.withUnsafeBufferPointer { x in
             state.forEachHeldVector(items: x.baseAddress!) { r, er in

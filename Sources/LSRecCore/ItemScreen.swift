@@ -75,7 +75,8 @@ final class ItemScreen: @unchecked Sendable {
     /// nil when `format` (default: `bestFormat`) is unavailable on this CPU, d is too wide for int8
     /// (d > 1040: the integer dot product would no longer be exact in float32), or a value overflows
     /// binary16 (no bound then): top-K stays exact either way.
-    init?(items: [Float], bias: [Float], rows n: Int, dim d: Int, format wanted: Format? = nil) {
+    init?<Items: RandomAccessCollection<Float>>(items: Items, bias: [Float], rows n: Int, dim d: Int,
+                                                format wanted: Format? = nil) where Items.Index == Int {
         guard n > 0, d > 0, items.count == n * d, bias.count == n, let format = wanted ?? Self.bestFormat else {
             return nil
         }

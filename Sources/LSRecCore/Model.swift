@@ -15,19 +15,20 @@ public final class Model: @unchecked Sendable {
 
     let indexOfID: [Int64: Int32]
     /// Item matrix X [N, d]: e_i = E[i] + P·T[i], precomputed at load.
-    let items: [Float]
+    /// The matrices the request paths stream through are cache-line aligned (AlignedFloats.swift).
+    let items: AlignedFloats
     let itemBias: [Float]
     let eventGap: [Float]      // G  [B, t]
     let requestGap: [Float]    // Gτ [B, t]
-    let lstmWx: [Float]        // [4d, d+t]
-    let lstmWh: [Float]        // [4d, d]
+    let lstmWx: AlignedFloats  // [4d, d+t]
+    let lstmWh: AlignedFloats  // [4d, d]
     let lstmBias: [Float]      // [4d]
     let attnWq: [Float]        // [d, d]
     let attnWk: [Float]
-    let attnWv: [Float]
-    let gateW: [Float]         // [d, 2d+t]
+    let attnWv: AlignedFloats  // [d, d]
+    let gateW: AlignedFloats   // [d, 2d+t]
     let gateBias: [Float]      // [d]
-    let outW: [Float]          // [d, d]
+    let outW: AlignedFloats    // [d, d]
     /// Text projection P [d, k] (empty when k = 0); kept so items added after training can be projected.
     let textProj: [Float]
     /// Bias given to an item that was not trained (NewItem.swift): `item.new_bias` when the file
@@ -84,12 +85,20 @@ public final class Model: @unchecked Sendable {
         metadata = file.metadata
         fingerprint = file.fingerprint
 
-        func load(_ name: String, _ shape: [Int]) throws -> [Float] {
+        func check(_ name: String, _ shape: [Int]) throws {
             guard let info = file.tensor(name) else { throw LSRecError(.format, "missing tensor '\(name)'") }
             guard info.shape == shape else {
                 throw LSRecError(.format, "tensor '\(name)' has shape \(info.shape), expected \(shape) from the metadata")
             }
+        }
+        func load(_ name: String, _ shape: [Int]) throws -> [Float] {
+            try check(name, shape)
             return try file.floats(name)
+        }
+        // The matrices the request paths stream through, written straight into aligned storage.
+        func loadAligned(_ name: String, _ shape: [Int]) throws -> AlignedFloats {
+            try check(name, shape)
+            return try AlignedFloats(count: shape.reduce(1, *)) { try file.copyFloats(name, into: $0) }
         }
         guard let idInfo = file.tensor("item.ids") else { throw LSRecError(.format, "missing tensor 'item.ids'") }
         guard idInfo.shape == [n] else {
@@ -104,18 +113,27 @@ public final class Model: @unchecked Sendable {
         }
         indexOfID = index
 
-        var x = try load("item.embedding", [n, d])
+        try check("item.embedding", [n, d])
         var proj: [Float] = []
         if k > 0 {
-            let text = try load("item.text", [n, k])
+            try check("item.text", [n, k])
             proj = try load("item.text_proj", [d, k])
+        } else if file.tensor("item.text") != nil || file.tensor("item.text_proj") != nil {
+            throw LSRecError(.format, "tensor 'item.text' present but metadata 'lsrec.text_dim' is 0")
+        }
+        let x = try AlignedFloats(count: n * d) { x in
+            try file.copyFloats("item.embedding", into: x)
+            guard k > 0 else { return }
+            let text = try file.floats("item.text")
             // X += T · Pᵀ  ([N,k] × [k,d])
-            BLAS.gemm(transA: false, transB: true, m: n, n: d, k: k, alpha: 1, text, proj, beta: 1, &x)
+            text.withUnsafeBufferPointer { text in
+                proj.withUnsafeBufferPointer { proj in
+                    BLAS.gemm(transA: false, transB: true, m: n, n: d, k: k, alpha: 1, text, proj, beta: 1, x)
+                }
+            }
             guard x.allSatisfy({ $0.isFinite }) else {
                 throw LSRecError(.nonFinite, "item vectors E + P·T overflow to Inf")
             }
-        } else if file.tensor("item.text") != nil || file.tensor("item.text_proj") != nil {
-            throw LSRecError(.format, "tensor 'item.text' present but metadata 'lsrec.text_dim' is 0")
         }
         items = x
         itemColumnMax = Model.columnMax(x, rows: n, cols: d)
@@ -130,16 +148,16 @@ public final class Model: @unchecked Sendable {
         }
         eventGap = try load("time.event_gap", [b, t])
         requestGap = try load("time.request_gap", [b, t])
-        lstmWx = try load("lstm.w_x", [4 * d, d + t])
-        lstmWh = try load("lstm.w_h", [4 * d, d])
+        lstmWx = try loadAligned("lstm.w_x", [4 * d, d + t])
+        lstmWh = try loadAligned("lstm.w_h", [4 * d, d])
         lstmBias = try load("lstm.bias", [4 * d])
         attnWq = try load("attn.w_q", [d, d])
         attnWk = try load("attn.w_k", [d, d])
-        attnWv = try load("attn.w_v", [d, d])
-        gateW = try load("gate.w", [d, 2 * d + t])
+        attnWv = try loadAligned("attn.w_v", [d, d])
+        gateW = try loadAligned("gate.w", [d, 2 * d + t])
         gateBias = try load("gate.bias", [d])
-        outW = try load("out.w_h", [d, d])
-        screen = options.screenItems ? ItemScreen(items: items, bias: itemBias, rows: n, dim: d, format: options.screenFormat) : nil
+        outW = try loadAligned("out.w_h", [d, d])
+        screen = options.screenItems ? ItemScreen(items: x, bias: itemBias, rows: n, dim: d, format: options.screenFormat) : nil
         prepared = PreparedWeights(d: d, t: t, buckets: b, lstmWx: lstmWx, lstmBias: lstmBias, eventGap: eventGap,
                                    gateW: gateW, gateBias: gateBias, requestGap: requestGap,
                                    attnWq: attnWq, attnWk: attnWk)

@@ -19,7 +19,7 @@ extension Model {
     }
 
     /// max over rows of |a[r, j]|, per column j.
-    static func columnMax(_ a: [Float], rows: Int, cols: Int) -> [Double] {
+    static func columnMax<A: RandomAccessCollection<Float>>(_ a: A, rows: Int, cols: Int) -> [Double] where A.Index == Int {
         var m = [Double](repeating: 0, count: cols)
         for r in 0..<rows { for j in 0..<cols { m[j] = max(m[j], Double(abs(a[r * cols + j]))) } }
         return m
@@ -57,7 +57,8 @@ extension Model {
         let d = dim, t = config.timeDim, n = nItems, buckets = config.timeBuckets
 
         /// Per row r: |bias[r]| + Σ_j |a[r, j]| · x[j]  (a bound on (a·x + bias)[r] for |x| ≤ x).
-        func rowBound(_ a: [Float], rows: Int, cols: Int, _ x: [Double], bias: [Float]? = nil) -> [Double] {
+        func rowBound<A: RandomAccessCollection<Float>>(_ a: A, rows: Int, cols: Int, _ x: [Double],
+                                                        bias: [Float]? = nil) -> [Double] where A.Index == Int {
             (0..<rows).map { r in
                 var s = bias.map { Double(abs($0[r])) } ?? 0
                 for j in 0..<cols { s += Double(abs(a[r * cols + j])) * x[j] }

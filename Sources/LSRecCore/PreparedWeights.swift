@@ -7,10 +7,10 @@
 struct PreparedWeights: Sendable {
     let lstmByBucket: [Float]
     let gateByBucket: [Float]
-    let attnQK: [Float]
+    let attnQK: AlignedFloats
 
-    init(d: Int, t: Int, buckets: Int, lstmWx: [Float], lstmBias: [Float], eventGap: [Float],
-         gateW: [Float], gateBias: [Float], requestGap: [Float], attnWq: [Float], attnWk: [Float]) {
+    init(d: Int, t: Int, buckets: Int, lstmWx: AlignedFloats, lstmBias: [Float], eventGap: [Float],
+         gateW: AlignedFloats, gateBias: [Float], requestGap: [Float], attnWq: [Float], attnWk: [Float]) {
         var lstm = [Float](repeating: 0, count: buckets * 4 * d)
         for b in 0..<buckets {
             for r in 0..<(4 * d) {
@@ -41,6 +41,6 @@ struct PreparedWeights: Sendable {
         let scale = 1 / Double(d).squareRoot()
         lstmByBucket = lstm
         gateByBucket = gate
-        attnQK = qk.map { Float($0 * scale) }
+        attnQK = AlignedFloats(qk.map { Float($0 * scale) })
     }
 }

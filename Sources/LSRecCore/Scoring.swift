@@ -85,7 +85,13 @@ extension Model {
         }
         var out = [Float](repeating: 0, count: n * nItems)
         for b in 0..<n { for i in 0..<nItems { out[b * nItems + i] = itemBias[i] } }
-        BLAS.gemm(transA: false, transB: true, m: n, n: nItems, k: d, alpha: 1, users, items, beta: 1, &out)
+        users.withUnsafeBufferPointer { users in
+            items.withUnsafeBufferPointer { x in
+                out.withUnsafeMutableBufferPointer { out in
+                    BLAS.gemm(transA: false, transB: true, m: n, n: nItems, k: d, alpha: 1, users, x, beta: 1, out)
+                }
+            }
+        }
         return out
     }
 }

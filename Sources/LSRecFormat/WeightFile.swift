@@ -121,33 +121,40 @@ public struct WeightFile: Sendable {
     /// The elements of an f32 or f16 tensor as `Float` (f16 widened), row-major.
     /// `LSRecError(.format, ...)` when the tensor is missing or is i64.
     public func floats(_ name: String) throws -> [Float] {
+        let n = try requiredTensor(name).count
+        return try [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            try copyFloats(name, into: out)
+            initialized = n
+        }
+    }
+
+    /// `floats(name)` written into `out` (storage the caller owns, e.g. aligned: no second copy
+    /// of a large tensor). `out` must hold exactly the tensor's element count, else `.format`.
+    public func copyFloats(_ name: String, into out: UnsafeMutableBufferPointer<Float>) throws {
         let t = try requiredTensor(name)
         let n = t.count
+        guard out.count == n else {
+            throw LSRecError(.format, "tensor '\(name)' has \(n) elements, expected \(out.count)")
+        }
         switch t.dtype {
         case .f32:
-            return [Float](unsafeUninitializedCapacity: n) { out, initialized in
-                bytes.withUnsafeBytes { raw in
-                    #if _endian(little)
-                    UnsafeMutableRawBufferPointer(out).copyMemory(
-                        from: UnsafeRawBufferPointer(rebasing: raw[t.offset ..< t.offset + t.byteLength]))
-                    #else
-                    for i in 0 ..< n {
-                        out[i] = Float(bitPattern: UInt32(littleEndian:
-                            raw.loadUnaligned(fromByteOffset: t.offset + 4 * i, as: UInt32.self)))
-                    }
-                    #endif
+            bytes.withUnsafeBytes { raw in
+                #if _endian(little)
+                UnsafeMutableRawBufferPointer(out).copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: raw[t.offset ..< t.offset + t.byteLength]))
+                #else
+                for i in 0 ..< n {
+                    out[i] = Float(bitPattern: UInt32(littleEndian:
+                        raw.loadUnaligned(fromByteOffset: t.offset + 4 * i, as: UInt32.self)))
                 }
-                initialized = n
+                #endif
             }
         case .f16:
-            return [Float](unsafeUninitializedCapacity: n) { out, initialized in
-                bytes.withUnsafeBytes { raw in
-                    for i in 0 ..< n {
-                        out[i] = floatFromHalfBits(UInt16(littleEndian:
-                            raw.loadUnaligned(fromByteOffset: t.offset + 2 * i, as: UInt16.self)))
-                    }
+            bytes.withUnsafeBytes { raw in
+                for i in 0 ..< n {
+                    out[i] = floatFromHalfBits(UInt16(littleEndian:
+                        raw.loadUnaligned(fromByteOffset: t.offset + 2 * i, as: UInt16.self)))
                 }
-                initialized = n
             }
         case .i64:
             throw LSRecError(.format, "tensor '\(name)' has dtype i64, expected f32 or f16")
