@@ -66,8 +66,14 @@ func axpy(_ w: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
     while j < n { y[j] += w * x[j]; j += 1 }
 }
 
-/// x[i] = exp(x[i] − shift) for i < n; returns Σ x[i].
+/// x[i] = exp(x[i] − shift) for i < n; returns Σ x[i]. The C kernel (same bits) with AVX2.
+@inline(__always)
 func expShiftSum(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+    var total: Float = 0
+    return lsk_exp_shift_sum(x, n, shift, &total) == 1 ? total : expShiftSumSwift(x, n, shift: shift)
+}
+
+func expShiftSumSwift(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
     var acc = SIMD8<Float>()
     let s = SIMD8<Float>(repeating: shift)
     var i = 0
@@ -87,16 +93,29 @@ func expShiftSum(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Fl
     return total
 }
 
-/// x[i] = σ(x[i]) for i < n.
+/// x[i] = σ(x[i]) for i < n. The C kernel (same bits) with AVX2.
+@inline(__always)
 func sigmoidInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    if lsk_sigmoid(x, n) == 0 { sigmoidInPlaceSwift(x, n) }
+}
+
+func sigmoidInPlaceSwift(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
     var i = 0
     while i + 8 <= n { store8(vsigmoid8(load8(x + i)), x + i); i += 8 }
     while i < n { x[i] = vsigmoid8(SIMD8(repeating: x[i]))[0]; i += 1 }
 }
 
 /// The LSTM cell on pre-activations z = [i; f; g; o] (4 × d): c ← σ(f) ⊙ c + σ(i) ⊙ tanh(g),
-/// h ← σ(o) ⊙ tanh(c), eight units at a time.
+/// h ← σ(o) ⊙ tanh(c). The C kernel when the CPU has AVX2 (the same operations on 256-bit
+/// registers, so the same bits, in half the instructions of the Swift code, which compiles for
+/// baseline x86-64), else `lstmCellSwift`.
+@inline(__always)
 func lstmCell(_ z: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ d: Int) {
+    if lsk_lstm_cell(z, c, h, d) == 0 { lstmCellSwift(z, c, h, d) }
+}
+
+/// The LSTM cell in Swift, eight units at a time (the reference lsk_lstm_cell must equal).
+func lstmCellSwift(_ z: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ d: Int) {
     @inline(__always) func cell(_ zi: SIMD8<Float>, _ zf: SIMD8<Float>, _ zg: SIMD8<Float>, _ zo: SIMD8<Float>,
                                 _ c: SIMD8<Float>) -> (c: SIMD8<Float>, h: SIMD8<Float>) {
         let cn = vsigmoid8(zf) * c + vsigmoid8(zi) * vtanh8(zg)

@@ -170,6 +170,168 @@ LSK_TARGET static void sum_gathered_avx2(const float *const *rows, size_t m, siz
         out[c] = a;
     }
 }
+
+/* ---- the LSTM cell (lsk_lstm_cell) ------------------------------------------------------------ */
+
+/* LSRecCore's vexp8 / vsigmoid8 / vtanh8 (VectorMath.swift) on 256-bit registers, operation for
+ * operation: a multiply and an add are never fused (Swift does not fuse them either), so every
+ * lane rounds as the Swift code does and the results are the same bits. Swift compiles its
+ * SIMD8<Float> code for the baseline x86-64 (two SSE halves, branches for the range checks);
+ * this is half the instructions. The clamps are unconditional here: clamping an in-range value
+ * changes nothing, and max/min take the operand order that keeps NaN. */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+LSK_TARGET static inline __m256 vexp8_avx2(__m256 x) {
+    x = _mm256_min_ps(_mm256_set1_ps(88.3f), _mm256_max_ps(_mm256_set1_ps(-87.3f), x));
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    __m256 t = _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), magic);
+    __m256 n = _mm256_sub_ps(t, magic);
+    x = _mm256_sub_ps(x, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f)));
+    x = _mm256_sub_ps(x, _mm256_mul_ps(n, _mm256_set1_ps(-2.12194440e-4f)));
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_add_ps(_mm256_mul_ps(p, x), _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, x), _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, x), _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, x), _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, x), _mm256_set1_ps(5.0000001201e-1f));
+    __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, _mm256_mul_ps(x, x)), x), _mm256_set1_ps(1.0f));
+    __m256i ni = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(0x4B400000));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(ni, _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+LSK_TARGET static inline __m256 vsigmoid8_avx2(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 neg = _mm256_xor_ps(x, _mm256_set1_ps(-0.0f));
+    return _mm256_div_ps(one, _mm256_add_ps(one, vexp8_avx2(neg)));
+}
+
+LSK_TARGET static inline __m256 vtanh8_avx2(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f), signbit = _mm256_set1_ps(-0.0f);
+    __m256 a = _mm256_andnot_ps(signbit, x);
+    a = _mm256_min_ps(_mm256_set1_ps(40.0f), _mm256_max_ps(_mm256_setzero_ps(), a));
+    __m256 big = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(vexp8_avx2(_mm256_add_ps(a, a)), one)));
+    __m256 z = _mm256_mul_ps(x, x);
+    __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
+    p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(2.06390887954e-2f));
+    p = _mm256_sub_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(5.37397155531e-2f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(1.33314422036e-1f));
+    p = _mm256_sub_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(3.33332819422e-1f));
+    __m256 small = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, z), x), x);
+    __m256 signed_big = _mm256_or_ps(big, _mm256_and_ps(x, signbit));
+    /* All ones where a < 0.625 (a - 0.625 negative): an arithmetic shift of the sign, as in Swift. */
+    __m256 use_small = _mm256_castsi256_ps(_mm256_srai_epi32(_mm256_castps_si256(_mm256_sub_ps(a, _mm256_set1_ps(0.625f))), 31));
+    return _mm256_or_ps(_mm256_and_ps(small, use_small), _mm256_andnot_ps(use_small, signed_big));
+}
+
+/* z = [i; f; g; o] (4 x d), eight units at a time; the last d % 8 units through the same
+ * registers (masked loads and stores). */
+LSK_TARGET static void lstm_cell_avx2(const float *z, float *c, float *h, size_t d) {
+    static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (size_t j = 0; j < d; j += 8) {
+        size_t n = d - j < 8 ? d - j : 8;
+        __m256i mask = _mm256_loadu_si256((const __m256i *)(ramp + 8 - n));
+        __m256 zi = _mm256_maskload_ps(z + j, mask), zf = _mm256_maskload_ps(z + d + j, mask);
+        __m256 zg = _mm256_maskload_ps(z + 2 * d + j, mask), zo = _mm256_maskload_ps(z + 3 * d + j, mask);
+        __m256 cj = _mm256_maskload_ps(c + j, mask);
+        __m256 cn = _mm256_add_ps(_mm256_mul_ps(vsigmoid8_avx2(zf), cj), _mm256_mul_ps(vsigmoid8_avx2(zi), vtanh8_avx2(zg)));
+        __m256 hn = _mm256_mul_ps(vsigmoid8_avx2(zo), vtanh8_avx2(cn));
+        _mm256_maskstore_ps(c + j, mask, cn);
+        _mm256_maskstore_ps(h + j, mask, hn);
+    }
+}
+
+/* LSRecCore's expShiftSumSwift: x[i] = exp(x[i] - shift), eight at a time, the sum kept in eight
+ * lanes and folded as laneSum folds them ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), then the last
+ * n % 8 one by one, added in order. */
+LSK_TARGET static float exp_shift_sum_avx2(float *x, size_t n, float shift) {
+    __m256 acc = _mm256_setzero_ps(), s = _mm256_set1_ps(shift);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = vexp8_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+        _mm256_storeu_ps(x + i, e);
+        acc = _mm256_add_ps(acc, e);
+    }
+    __m128 a = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    __m128 b = _mm_add_ps(a, _mm_movehl_ps(a, a));
+    float total = _mm_cvtss_f32(_mm_add_ss(b, _mm_shuffle_ps(b, b, 1)));
+    for (; i < n; i++) {
+        float e = _mm256_cvtss_f32(vexp8_avx2(_mm256_set1_ps(x[i] - shift)));
+        x[i] = e;
+        total += e;
+    }
+    return total;
+}
+
+/* LSRecCore's sigmoidInPlaceSwift: x[i] = 1 / (1 + exp(-x[i])). */
+LSK_TARGET static void sigmoid_avx2(float *x, size_t n) {
+    static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (size_t i = 0; i < n; i += 8) {
+        size_t k = n - i < 8 ? n - i : 8;
+        __m256i mask = _mm256_loadu_si256((const __m256i *)(ramp + 8 - k));
+        _mm256_maskstore_ps(x + i, mask, vsigmoid8_avx2(_mm256_maskload_ps(x + i, mask)));
+    }
+}
+
+/* LSRecCore's int8 quantisation of a user vector (ItemScreen.swift, `quantizeSwift`), the same
+ * operations: tau = max|u_j| / 127, p_j = clamp(round(u_j / tau), +-127) rounding halves away
+ * from zero (Swift's rounded(), C's roundf), 0 past d or when tau = 0, and ||u - tau p||^2
+ * summed in double in column order (no fused multiply-add, as in Swift). The divisions and
+ * roundings eight at a time; the double sum stays a serial chain, so its bits are Swift's. */
+LSK_TARGET static void quantize_int8_avx2(const float *u, size_t d, size_t columns, int8_t *p, float *scale_out,
+                                          double *err2_out) {
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    __m256 m8 = _mm256_setzero_ps();
+    size_t j = 0;
+    for (; j + 8 <= d; j += 8) m8 = _mm256_max_ps(m8, _mm256_and_ps(_mm256_loadu_ps(u + j), absmask));
+    float lanes[8], top = 0;
+    _mm256_storeu_ps(lanes, m8);
+    for (int l = 0; l < 8; l++) top = lanes[l] > top ? lanes[l] : top;
+    for (; j < d; j++) top = fabsf(u[j]) > top ? fabsf(u[j]) : top;
+    float scale = top / 127.0f;
+    double err2 = 0;
+    const __m256 sc = _mm256_set1_ps(scale), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    const __m256 lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f), signbit = _mm256_set1_ps(-0.0f);
+    for (j = 0; j < d; j += 8) {
+        float lv[8];
+        size_t n = d - j < 8 ? d - j : 8;
+        if (!(scale > 0)) {
+            for (size_t l = 0; l < n; l++) lv[l] = 0;
+        } else if (n == 8) {
+            __m256 q = _mm256_div_ps(_mm256_loadu_ps(u + j), sc);
+            __m256 t = _mm256_round_ps(q, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            /* q - t is exact (|q| <= 127 or so); a half or more away from t rounds away from zero. */
+            __m256 away = _mm256_cmp_ps(_mm256_andnot_ps(signbit, _mm256_sub_ps(q, t)), half, _CMP_GE_OQ);
+            __m256 step = _mm256_and_ps(away, _mm256_or_ps(one, _mm256_and_ps(q, signbit)));
+            __m256 r = _mm256_add_ps(t, step);
+            _mm256_storeu_ps(lv, _mm256_min_ps(hi, _mm256_max_ps(lo, r)));
+        } else {
+            for (size_t l = 0; l < n; l++) {
+                float r = roundf(u[j + l] / scale);
+                lv[l] = r < -127.0f ? -127.0f : (r > 127.0f ? 127.0f : r);
+            }
+        }
+        for (size_t l = 0; l < n; l++) {
+            p[j + l] = (int8_t)lv[l];
+            double e = (double)u[j + l] - (double)scale * (double)lv[l];
+            err2 += e * e;
+        }
+    }
+    for (j = d; j < columns; j++) p[j] = 0;
+    *scale_out = scale;
+    *err2_out = err2;
+}
+
+#if defined(__clang__)
+#pragma clang fp contract(on)
+#elif defined(__GNUC__)
+#pragma GCC pop_options
+#endif
 #endif
 
 /* ---- binary16 screening copy (lsk_screen_select) ---------------------------------------------- */
@@ -928,6 +1090,50 @@ float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float
     if (cols > 0 && lsk_vector_path()) return score_rows_avx2(a, lda, rows, cols, x, add, y);
 #endif
     return score_rows_portable(a, lda, NULL, rows, cols, x, add, y);  /* cols = 0: every dot product is 0 */
+}
+
+int lsk_quantize_int8(const float *u, size_t d, size_t columns, int8_t *p, float *scale, double *err2) {
+#ifdef LSK_X86
+    if (lsk_vector_path()) {
+        quantize_int8_avx2(u, d, columns, p, scale, err2);
+        return 1;
+    }
+#endif
+    (void)u, (void)d, (void)columns, (void)p, (void)scale, (void)err2;
+    return 0;
+}
+
+int lsk_exp_shift_sum(float *x, size_t n, float shift, float *total) {
+#ifdef LSK_X86
+    if (lsk_vector_path()) {
+        *total = exp_shift_sum_avx2(x, n, shift);
+        return 1;
+    }
+#endif
+    (void)x, (void)n, (void)shift, (void)total;
+    return 0;
+}
+
+int lsk_sigmoid(float *x, size_t n) {
+#ifdef LSK_X86
+    if (lsk_vector_path()) {
+        sigmoid_avx2(x, n);
+        return 1;
+    }
+#endif
+    (void)x, (void)n;
+    return 0;
+}
+
+int lsk_lstm_cell(const float *z, float *c, float *h, size_t d) {
+#ifdef LSK_X86
+    if (lsk_vector_path()) {
+        lstm_cell_avx2(z, c, h, d);
+        return 1;
+    }
+#endif
+    (void)z, (void)c, (void)h, (void)d;
+    return 0;
 }
 
 float lsk_score_gathered(const float *const *rows, size_t m, size_t d, const float *u, float *out) {

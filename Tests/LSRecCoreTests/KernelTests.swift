@@ -39,6 +39,102 @@ final class KernelTests: XCTestCase {
         lsk_force_portable(0)
     }
 
+    /// lsk_lstm_cell (AVX2) gives the bits of the Swift cell it replaces, for every tail of d and
+    /// for pre-activations across the exp's range, past its clamps (±87.3, ±88.3; tanh's 40) and at
+    /// ±0; NaN stays NaN. Forced portable, the kernel declines and writes nothing.
+    func testLSTMCellKernelEqualsTheSwiftCell() {
+        var rng = TestModel.Rng(state: 77)
+        let scales: [Float] = [0.001, 0.5, 3, 12, 45, 95, 300]
+        let specials: [Float] = [0, -0.0, 87.3, -87.3, 88.3, -88.4, 40, -40.5, 0.625, -0.625, 1e-30, .nan]
+        func sample() -> Float {
+            let r = rng.next() % 16
+            if r == 0 { return specials[Int(rng.next() % UInt64(specials.count))] }
+            return rng.uniform(1) * scales[Int(rng.next() % UInt64(scales.count))]
+        }
+        func same(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
+        guard lsk_vector_path() == 1 else { return XCTAssertEqual(lsk_lstm_cell(nil, nil, nil, 0), 0) }
+        var checked = 0
+        for d in dims + [2, 5, 128, 256] {
+            for round in 0..<20 {
+                let z = (0..<(4 * d)).map { _ in sample() }, c0 = (0..<d).map { _ in sample() }
+                var c1 = c0, h1 = [Float](repeating: 7, count: d), c2 = c0, h2 = h1
+                z.withUnsafeBufferPointer { z in
+                    XCTAssertEqual(lsk_lstm_cell(z.baseAddress, &c1, &h1, d), 1)
+                    lstmCellSwift(z.baseAddress!, &c2, &h2, d)
+                }
+                for j in 0..<d {
+                    XCTAssertTrue(same(c1[j], c2[j]), "d \(d) round \(round) c[\(j)]: \(c1[j]) vs \(c2[j])")
+                    XCTAssertTrue(same(h1[j], h2[j]), "d \(d) round \(round) h[\(j)]: \(h1[j]) vs \(h2[j])")
+                    if !c2[j].isNaN { checked += 1 }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 10_000)
+        lsk_force_portable(1)
+        var c = [Float](repeating: 1, count: 8), h = c
+        let z = [Float](repeating: 0.5, count: 32)
+        XCTAssertEqual(lsk_lstm_cell(z, &c, &h, 8), 0)
+        XCTAssertEqual(c + h, [Float](repeating: 1, count: 16), "nothing written when declining")
+    }
+
+    /// lsk_exp_shift_sum and lsk_sigmoid give the bits of the Swift loops they replace (the
+    /// attention's softmax, the gate), for every tail of n and inputs past the exp's clamps.
+    func testExpSumAndSigmoidKernelsEqualTheSwiftLoops() {
+        guard lsk_vector_path() == 1 else { return XCTAssertEqual(lsk_sigmoid(nil, 0), 0) }
+        var rng = TestModel.Rng(state: 5)
+        func same(_ a: [Float], _ b: [Float]) -> Bool { zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern } }
+        for n in [0, 1, 7, 8, 9, 15, 16, 17, 64, 200, 203] {
+            for scale: Float in [0.01, 2, 20, 120] {
+                let x = (0..<n).map { _ in rng.uniform(1) * scale }
+                let shift = x.max() ?? 0
+                var a = x, b = x, total: Float = -1
+                XCTAssertEqual(lsk_exp_shift_sum(&a, n, shift, &total), 1)
+                let reference = expShiftSumSwift(&b, n, shift: shift)
+                XCTAssertTrue(same(a, b), "exp n \(n) scale \(scale)")
+                XCTAssertEqual(total.bitPattern, reference.bitPattern, "sum n \(n) scale \(scale): \(total) vs \(reference)")
+                var c = x, d = x
+                XCTAssertEqual(lsk_sigmoid(&c, n), 1)
+                sigmoidInPlaceSwift(&d, n)
+                XCTAssertTrue(same(c, d), "sigmoid n \(n) scale \(scale)")
+            }
+        }
+    }
+
+    /// lsk_quantize_int8 gives quantizeSwift's bits: levels, scale and error, for every tail of d,
+    /// padding columns, exact halves (rounded away from zero), a zero vector and tiny values.
+    func testQuantizeKernelEqualsTheSwiftQuantisation() {
+        guard lsk_vector_path() == 1 else { return XCTAssertEqual(lsk_quantize_int8(nil, 0, 0, nil, nil, nil), 0) }
+        var rng = TestModel.Rng(state: 91)
+        var cases: [[Float]] = []
+        for d in dims + [2, 5, 128, 256] {
+            for scale: Float in [1e-30, 0.01, 1, 300] { cases.append((0..<d).map { _ in rng.uniform(1) * scale }) }
+            // max |u| = 127: the scale is 1, so halves are exact ties (±2.5 → ±3, ±0.5 → ±1).
+            cases.append((0..<d).map { j in j == 0 ? 127 : Float(Int(rng.next() % 255) - 127) + (j % 2 == 0 ? 0.5 : -0.5) })
+            cases.append([Float](repeating: 0, count: d))
+        }
+        for u in cases {
+            let d = u.count
+            for columns in [d, (d + 3) / 4 * 4 + 4] {
+                var p1 = [Int8](repeating: 99, count: columns), p2 = p1
+                var scale1: Float = -1, err1 = -1.0
+                let (scale2, error2) = u.withUnsafeBufferPointer { u -> (Float, Double) in
+                    XCTAssertEqual(lsk_quantize_int8(u.baseAddress, d, columns, &p1, &scale1, &err1), 1)
+                    return p2.withUnsafeMutableBufferPointer { Model.quantizeSwift(u.baseAddress!, dim: d, into: $0.baseAddress!, columns: columns) }
+                }
+                XCTAssertEqual(p1, p2, "d \(d) columns \(columns)")
+                XCTAssertEqual(scale1.bitPattern, scale2.bitPattern, "d \(d)")
+                XCTAssertEqual(err1.squareRoot().bitPattern, error2.bitPattern, "d \(d)")
+            }
+        }
+        // Independently of the Swift code: scale 1, halves away from zero, 8 lanes + a tail of 2.
+        let u: [Float] = [127, 2.5, -2.5, 0.5, -0.5, 1.4999999, -126.5, 0.2, -3.5, 3.49]
+        var p = [Int8](repeating: 0, count: 12), scale: Float = 0, err2 = 0.0
+        XCTAssertEqual(lsk_quantize_int8(u, u.count, 12, &p, &scale, &err2), 1)
+        XCTAssertEqual(scale, 1)
+        XCTAssertEqual(p, [127, 3, -3, 1, -1, 1, -127, 0, -4, 3, 0, 0])
+        XCTAssertEqual(err2, zip(u, p).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) }, accuracy: 1e-12)
+    }
+
     func testRowsMatchFloat64AndTheMaximumIsReturned() {
         runBothPaths { path in
             for d in dims {

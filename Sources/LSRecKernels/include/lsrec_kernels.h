@@ -32,6 +32,25 @@ float lsk_score_gathered(const float *const *rows, size_t m, size_t d, const flo
 /* out[c] = Σ_r w[r] · rows[r][c] for c < d (the attention's weighted mean), rows summed in order. */
 void lsk_sum_gathered(const float *const *rows, size_t m, size_t d, const float *w, float *out);
 
+/* The LSTM cell on pre-activations z = [i; f; g; o] (4 x d): c <- sigma(f) c + sigma(i) tanh(g),
+ * h <- sigma(o) tanh(c), with LSRecCore's exp / sigmoid / tanh (VectorMath.swift), operation for
+ * operation, so the same bits as LSRecCore's lstmCellSwift. Returns 1 when done, 0 (nothing written)
+ * when this CPU has no AVX2 path: the caller then runs the Swift cell. */
+int lsk_lstm_cell(const float *z, float *c, float *h, size_t d);
+
+/* LSRecCore's expShiftSumSwift (x[i] = exp(x[i] - shift), *total = their sum; the attention's
+ * softmax) and sigmoidInPlaceSwift (x[i] = sigma(x[i]); the gate), bit for bit, as lsk_lstm_cell.
+ * Return 1 when done, 0 (nothing written) without the AVX2 path. */
+int lsk_exp_shift_sum(float *x, size_t n, float shift, float *total);
+int lsk_sigmoid(float *x, size_t n);
+
+/* A user vector's int8 copy for the int8 screen, as LSRecCore's quantizeSwift computes it
+ * (ItemScreen.swift), bit for bit: *scale = max|u_j| / 127; p_j = u_j / *scale rounded half away
+ * from zero and clamped to +-127 (0 when *scale = 0) for j < d, p_j = 0 for d <= j < columns;
+ * *err2 = sum over j < d of (u_j - *scale p_j)^2 in double, in column order. u finite. Returns 1
+ * when done, 0 (nothing written) without the AVX2 path. */
+int lsk_quantize_int8(const float *u, size_t d, size_t columns, int8_t *p, float *scale, double *err2);
+
 /* Screened top-k selection over a binary16 copy of an item matrix laid out in blocks of eight
  * rows, block b holding, column after column, the eight rows' values (row i, column c at
  * (i / 8) * 8 * d + c * 8 + i % 8), the last block padded with zero rows. The approximate score of
