@@ -4,7 +4,8 @@
 /// began at 16 or 48 bytes past a line. Then every 256-byte row (d = 64) spans five lines
 /// instead of four — the attention reads 200 such rows from L2 per request — and half of the
 /// kernels' 32-byte loads straddle two lines. Aligned, the same arithmetic (same bits) took a
-/// request from 13.3 to 12.85 µs and an update from 2.59 to 2.25 µs (BENCHMARKS.md).
+/// screened request from 13.23 to 12.68 µs and a plain one from 27.8 to 22.6 µs (BENCHMARKS.md,
+/// "Cache-line aligned model matrices").
 ///
 /// Rows stay aligned when a row's length is a multiple of 16 floats (d, d + t and 2d + t are
 /// for the shipped shapes); other shapes are correct, only not line-aligned past the first row.

@@ -1,7 +1,9 @@
 // Eight-lane single-precision exp, sigmoid and tanh for the inference hot paths (LSTM step,
 // attention softmax, gate). They are also the trainer's (LSRecTrain/Model/FastMath.swift), so
-// training and inference use one implementation. `package` + `@inlinable`: inlined across the
-// package's modules, not part of the library's public API.
+// training and inference use one implementation; on CPUs with AVX2 the request paths run C twins
+// of them (kernels.c: lsk_lstm_cell, lsk_exp_shift_sum, lsk_sigmoid) that KernelTests hold to
+// the same bits. `package` + `@inlinable`: inlined across the package's modules, not part of
+// the library's public API.
 //
 // Swift's SIMD comparisons (`.<`, `any`, `replacing(with:where:)`, pointwiseMin) compile to a
 // loop over lanes on x86-64, hundreds of instructions per call. These kernels use float

@@ -171,7 +171,7 @@ LSK_TARGET static void sum_gathered_avx2(const float *const *rows, size_t m, siz
     }
 }
 
-/* ---- the LSTM cell (lsk_lstm_cell) ------------------------------------------------------------ */
+/* ---- elementwise request maths: lsk_lstm_cell, lsk_exp_shift_sum, lsk_sigmoid, lsk_quantize_int8 -- */
 
 /* LSRecCore's vexp8 / vsigmoid8 / vtanh8 (VectorMath.swift) on 256-bit registers, operation for
  * operation: a multiply and an add are never fused (Swift does not fuse them either), so every
