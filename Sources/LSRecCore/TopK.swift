@@ -1,4 +1,5 @@
 import CBLAS
+import LSRecKernels
 import LSRecFormat
 
 /// One recommended item: dense index and score.
@@ -55,6 +56,7 @@ extension Model {
     func topK(userVector u: UnsafePointer<Float>, k: Int, excluded: ExclusionSet?) -> [ScoredItem] {
         guard k > 0 else { return [] }
         if let screen, let result = topKScreened(screen, userVector: u, k: k, excluded: excluded) { return result }
+        if let result = topKScanFirst(userVector: u, k: k, excluded: excluded) { return result }
         var heap = TopKHeap(k: k, capacityHint: nItems)
         let rows = scoreBlockRows
         withUnsafeTemporaryAllocation(of: Float.self, capacity: rows) { block in
@@ -76,6 +78,38 @@ extension Model {
             }
         }
         return heap.sorted()
+    }
+
+    /// `topK(userVector:)` through `lsk_select_rows` (small k, a matrix that stays in cache): every
+    /// item scored into an L1 buffer a chunk at a time, then the few rows that can still enter
+    /// the top k selected, instead of offering rows to the heap while scanning. The kernel lists
+    /// every row at or above the exact k-th best score (ties included), in index order, with the
+    /// scores `scoreBlock` computes (same kernel, same bits), so offering them to the heap gives
+    /// the plain scan's result. nil when the kernel declines or ties overflow the room.
+    func topKScanFirst(userVector u: UnsafePointer<Float>, k: Int, excluded: ExclusionSet?) -> [ScoredItem]? {
+        // The kernel takes k ≤ 16 only; checked first, so k + 256 cannot overflow (k comes from a
+        // C caller's size_t and may be anything up to Int.max).
+        guard k >= 1 && k <= 16 else { return nil }
+        let room = min(nItems, k + 256)
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: room) { rows -> [ScoredItem]? in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: room) { scores -> [ScoredItem]? in
+                var listed = 0
+                let taken = items.withUnsafeBufferPointer { x in
+                    itemBias.withUnsafeBufferPointer { bias in
+                        let select = { (slots: UnsafePointer<Int32>?, mask: Int) -> Int32 in
+                            lsk_select_rows(x.baseAddress!, self.nItems, self.dim, u, bias.baseAddress!, k, slots, mask,
+                                            rows.baseAddress!, scores.baseAddress!, room, &listed)
+                        }
+                        if let excluded, !excluded.isEmpty { return excluded.withSlots { select($0, $1) } }
+                        return select(nil, 0)
+                    }
+                }
+                guard taken == 1, listed >= 0, listed <= room else { return nil }  // declined, or SIZE_MAX
+                var heap = TopKHeap(k: k, capacityHint: listed)
+                for j in 0..<listed { heap.offer(Int(rows[j]), scores[j]) }
+                return heap.sorted()
+            }
+        }
     }
 
     /// The k best items for a user. `excludeSeen` drops items among the held events;

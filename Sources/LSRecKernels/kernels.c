@@ -987,6 +987,19 @@ LSK_TARGET_Q static void screen_select_vnni_small_k(const uint8_t *xq, const flo
     a.pairs = int8_pairs(uq, d4 / 4, a.up);
     screen_select_chunked(st, rows, int8_chunk, &a);
 }
+
+/* ---- exact top-k over a float matrix in cache: scan first, select after (lsk_select_rows) ------ */
+
+typedef struct {
+    const float *x, *u, *bias;
+    size_t d;
+} float_chunk_args;
+
+/* The exact scores of rows [c0, c0 + m): lsk_score_rows's kernel, so the same bits. */
+LSK_TARGET_H static void float_chunk(const void *ctx, size_t c0, size_t m, float *buf) {
+    const float_chunk_args *a = ctx;
+    score_rows_avx2(a->x + c0 * a->d, a->d, m, a->d, a->u, a->bias ? a->bias + c0 : NULL, buf);
+}
 #endif
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
@@ -1082,6 +1095,23 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
             screen_take(&st, i, screen_int8_score(screen_row_int8_portable(xq, i, d4, uq), u_scale, row_scale[i],
                                                   bias ? bias[i] : 0.0f));
     return screen_finish(&st, cutoff);
+}
+
+int lsk_select_rows(const float *x, size_t rows, size_t d, const float *u, const float *bias, size_t k,
+                    const int32_t *excl, size_t excl_mask, uint32_t *idx, float *score, size_t cap, size_t *listed) {
+#ifdef LSK_X86
+    if (k >= 1 && k <= 16 && d > 0 && rows <= LSK_SCREEN_PREFETCH_BYTES / (d * sizeof(float)) && lsk_screen_path()) {
+        float heap[16], cutoff;
+        screen_select_state st = screen_start(k, 0.0, excl, excl_mask, heap, idx, score, cap);
+        float_chunk_args a = {x, u, bias, d};
+        screen_select_chunked(&st, rows, float_chunk, &a);
+        *listed = screen_finish(&st, &cutoff);
+        return 1;
+    }
+#endif
+    (void)x, (void)rows, (void)d, (void)u, (void)bias, (void)k, (void)excl, (void)excl_mask, (void)idx, (void)score,
+        (void)cap, (void)listed;
+    return 0;
 }
 
 float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float *x, const float *add, float *y) {

@@ -93,6 +93,18 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
  * 0: the portable path, slower than exact scoring, so an int8 screen is not worth building. */
 int lsk_screen_int8_path(void);
 
+/* Exact top-k rows of a float matrix (row i's score x[i*d .. i*d+d) . u + bias[i], the bits of
+ * lsk_score_rows), scanned in chunks that stay in L1 and selected after each (as the screens'
+ * small-k path): lists in idx / score, in row order, every row whose score is >= the k-th best
+ * (the k best and all rows tied with the k-th; NaN never), skipping the exclusion set (`excl`,
+ * `excl_mask` as lsk_screen_select), and sets *listed to their count, or SIZE_MAX when `cap`
+ * could not hold them (past the first 4,096 rows, also when rows tied at an earlier chunk's lower
+ * cutoff filled it on the way: give room for k + a few hundred and fall back). Taken when 1 <= k <= 16, the matrix is at most 1 MB (in cache; beyond,
+ * selecting between chunks leaves DRAM idle) and lsk_screen_path() is 1: returns 1; otherwise returns
+ * 0 and writes nothing (the caller keeps its own selection). */
+int lsk_select_rows(const float *x, size_t rows, size_t d, const float *u, const float *bias, size_t k,
+                    const int32_t *excl, size_t excl_mask, uint32_t *idx, float *score, size_t cap, size_t *listed);
+
 /* The indices i < n, ascending, with s[i] + bias[i] > t (bias NULL: s[i] > t), written to idx
  * (room for n); returns how many. The sum is one float addition, as in LSRecCore's selection, and
  * NaN is never above t. The candidate filter of a top-K selection over a block of scores. */
