@@ -70,16 +70,22 @@ LSK_TARGET static inline __m256 hsum8x8(const __m256 a[8]) {
     return _mm256_add_ps(_mm256_permute2f128_ps(c0, c1, 0x20), _mm256_permute2f128_ps(c0, c1, 0x31));
 }
 
+/* All ones in the first n lanes (n <= 8), zero in the rest: the mask of a row's or a vector's
+ * last n < 8 values, so masked loads and stores touch nothing past its end. */
+LSK_TARGET static inline __m256i first_lanes(size_t n) {
+    static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(ramp + 8 - n));
+}
+
 /* One body for strided rows (ptrs NULL) and rows by pointer; always inlined into the two
  * wrappers below with `ptrs` a compile-time NULL or not, so the strided loop (the item matrix's)
  * keeps its base + j * ld addressing instead of reading eight row pointers back from memory. */
 LSK_TARGET static inline __attribute__((always_inline)) float
 score_rows_avx2_body(const float *x, size_t ld, const float *const *ptrs, size_t rows, size_t d, const float *u,
                      const float *bias, float *out) {
-    static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     size_t body = d - d % 8, rem = d % 8, i = 0;
     /* The last d % 8 columns: masked loads read nothing past a row's end (or the matrix's). */
-    __m256i mask = _mm256_loadu_si256((const __m256i *)(ramp + 8 - rem));
+    __m256i mask = first_lanes(rem);
     __m256 utail = _mm256_maskload_ps(u + body, mask);
     /* max_ps(s, best) returns best where s is NaN: NaN scores never raise the block maximum. */
     __m256 best8 = _mm256_set1_ps(-INFINITY);
@@ -232,10 +238,9 @@ LSK_TARGET static inline __m256 vtanh8_avx2(__m256 x) {
 /* z = [i; f; g; o] (4 x d), eight units at a time; the last d % 8 units through the same
  * registers (masked loads and stores). */
 LSK_TARGET static void lstm_cell_avx2(const float *z, float *c, float *h, size_t d) {
-    static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     for (size_t j = 0; j < d; j += 8) {
         size_t n = d - j < 8 ? d - j : 8;
-        __m256i mask = _mm256_loadu_si256((const __m256i *)(ramp + 8 - n));
+        __m256i mask = first_lanes(n);
         __m256 zi = _mm256_maskload_ps(z + j, mask), zf = _mm256_maskload_ps(z + d + j, mask);
         __m256 zg = _mm256_maskload_ps(z + 2 * d + j, mask), zo = _mm256_maskload_ps(z + 3 * d + j, mask);
         __m256 cj = _mm256_maskload_ps(c + j, mask);
@@ -270,10 +275,9 @@ LSK_TARGET static float exp_shift_sum_avx2(float *x, size_t n, float shift) {
 
 /* LSRecCore's sigmoidInPlaceSwift: x[i] = 1 / (1 + exp(-x[i])). */
 LSK_TARGET static void sigmoid_avx2(float *x, size_t n) {
-    static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     for (size_t i = 0; i < n; i += 8) {
         size_t k = n - i < 8 ? n - i : 8;
-        __m256i mask = _mm256_loadu_si256((const __m256i *)(ramp + 8 - k));
+        __m256i mask = first_lanes(k);
         _mm256_maskstore_ps(x + i, mask, vsigmoid8_avx2(_mm256_maskload_ps(x + i, mask)));
     }
 }
@@ -488,6 +492,13 @@ static void screen_take(screen_select_state *st, size_t row, float a) {
  * (bench/screen_select.c, one core, before take_block_kept). */
 #define LSK_SCREEN_PREFETCH_BYTES ((size_t)1 << 20)
 
+/* Whether a selection goes through screen_select_chunked: k within its arrays of the k best
+ * (LSK_SCAN_FIRST_MAX_K) and `rows` rows of `row_bytes` each within the cache rule above. */
+#define LSK_SCAN_FIRST_MAX_K 16
+static inline int scan_first(size_t k, size_t rows, size_t row_bytes) {
+    return k <= LSK_SCAN_FIRST_MAX_K && rows <= LSK_SCREEN_PREFETCH_BYTES / row_bytes;
+}
+
 #ifdef LSK_X86
 #define LSK_TARGET_H __attribute__((target("avx2,fma,f16c")))
 #define LSK_HALF8(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
@@ -641,7 +652,7 @@ LSK_TARGET_H static int chunk_select(screen_select_state *st, float *buf, size_t
         for (int j = 0; j < 8; j++) g[j] = _mm256_max_ps(_mm256_load_ps(buf + i + 8 * j), g[j]);
     for (size_t t = m; t % 8; t++) buf[t] = NAN;  /* padding: never a maximum, never listed */
     for (; i < m; i += 8) g[0] = _mm256_max_ps(_mm256_load_ps(buf + i), g[0]);
-    float maxima[64], lower[16];
+    float maxima[64], lower[LSK_SCAN_FIRST_MAX_K];
     for (int j = 0; j < 8; j++) _mm256_storeu_ps(maxima + 8 * j, g[j]);
     size_t nl = *held;
     memcpy(lower, top, *held * sizeof(float));
@@ -687,7 +698,7 @@ typedef void (*chunk_scorer)(const void *ctx, size_t c0, size_t m, float *buf);
 LSK_TARGET_H static void screen_select_chunked(screen_select_state *st, size_t rows, chunk_scorer score_chunk,
                                                const void *ctx) {
     _Alignas(64) float buf[LSK_SCREEN_CHUNK];  /* a multiple of 8 */
-    float top[16];
+    float top[LSK_SCAN_FIRST_MAX_K];
     size_t held = 0;
     float cutoff = -INFINITY;
     for (size_t c0 = 0; c0 < rows; c0 += LSK_SCREEN_CHUNK) {
@@ -1046,7 +1057,7 @@ size_t lsk_screen_select(const uint16_t *xh, size_t rows, size_t d, const float 
 #ifdef LSK_X86
     if (d > 0 && lsk_screen_path()) {
         /* Scan first for a copy that stays in cache (as for the int8 screen). */
-        if (k <= 16 && rows * d * 2 <= LSK_SCREEN_PREFETCH_BYTES) {
+        if (scan_first(k, rows, d * 2)) {
             half_chunk_args a = {xh, d, u, bias};
             screen_select_chunked(&st, rows, half_chunk, &a);
         } else {
@@ -1085,7 +1096,7 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
         int32_t offset = 0;                    /* the stored bytes' + 128, times uq */
         for (size_t c = 0; c < d4; c++) offset += 128 * (int32_t)uq[c];
         /* Scan first for a copy that stays in cache (screen_select_chunked says why not beyond). */
-        if (k <= 16 && rows * d4 <= LSK_SCREEN_PREFETCH_BYTES)
+        if (scan_first(k, rows, d4))
             screen_select_vnni_small_k(xq, row_scale, rows, d4, uq, offset, u_scale, bias, &st);
         else
             screen_select_vnni(xq, row_scale, rows, d4, uq, offset, u_scale, bias, &st);
@@ -1100,8 +1111,8 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
 int lsk_select_rows(const float *x, size_t rows, size_t d, const float *u, const float *bias, size_t k,
                     const int32_t *excl, size_t excl_mask, uint32_t *idx, float *score, size_t cap, size_t *listed) {
 #ifdef LSK_X86
-    if (k >= 1 && k <= 16 && d > 0 && rows <= LSK_SCREEN_PREFETCH_BYTES / (d * sizeof(float)) && lsk_screen_path()) {
-        float heap[16], cutoff;
+    if (k >= 1 && d > 0 && scan_first(k, rows, d * sizeof(float)) && lsk_screen_path()) {
+        float heap[LSK_SCAN_FIRST_MAX_K], cutoff;
         screen_select_state st = screen_start(k, 0.0, excl, excl_mask, heap, idx, score, cap);
         float_chunk_args a = {x, u, bias, d};
         screen_select_chunked(&st, rows, float_chunk, &a);
