@@ -251,7 +251,7 @@ extension Model {
                 let heap = floats.baseAddress!, scores = heap + k, at = rows.baseAddress!
                 var cutoff: Float = 0
                 let listed = itemBias.withUnsafeBufferPointer { bias in
-                    let select = { (slots: UnsafePointer<Int32>?, mask: Int) -> Int in
+                    ExclusionSet.withKernelSlots(excluded) { slots, mask -> Int in
                         if let (uq, scale) = quantized {
                             return lsk_screen_select_int8(screen.quads, screen.rowScales, n, screen.columns, uq, scale,
                                                           bias.baseAddress!, k, slack, slots, mask, heap, at, scores,
@@ -260,8 +260,6 @@ extension Model {
                         return lsk_screen_select(screen.halves, n, d, u, bias.baseAddress!, k, slack, slots, mask,
                                                  heap, at, scores, room, &cutoff)
                     }
-                    if let excluded, !excluded.isEmpty { return excluded.withSlots { select($0, $1) } }
-                    return select(nil, 0)
                 }
                 guard listed >= 0 else { return nil }  // SIZE_MAX: the rows did not fit in `room`
                 // The kernels list exactly the rows at or above the final cutoff (ScreenTests).

@@ -109,6 +109,13 @@ struct ExclusionSet {
         slots.withUnsafeBufferPointer { body($0.baseAddress!, mask) }
     }
 
+    /// The kernels' exclusion arguments for `set`: its slots and mask, or (nil, 0) — nothing to
+    /// skip — when there is no set or it is empty.
+    static func withKernelSlots<R>(_ set: ExclusionSet?, _ body: (UnsafePointer<Int32>?, Int) -> R) -> R {
+        if let set, !set.isEmpty { return set.withSlots { body($0, $1) } }
+        return body(nil, 0)
+    }
+
     @inline(__always)
     func contains(_ index: Int) -> Bool {
         var s = slot(index)

@@ -96,12 +96,10 @@ extension Model {
                 var listed = 0
                 let taken = items.withUnsafeBufferPointer { x in
                     itemBias.withUnsafeBufferPointer { bias in
-                        let select = { (slots: UnsafePointer<Int32>?, mask: Int) -> Int32 in
-                            lsk_select_rows(x.baseAddress!, self.nItems, self.dim, u, bias.baseAddress!, k, slots, mask,
+                        ExclusionSet.withKernelSlots(excluded) { slots, mask in
+                            lsk_select_rows(x.baseAddress!, nItems, dim, u, bias.baseAddress!, k, slots, mask,
                                             rows.baseAddress!, scores.baseAddress!, room, &listed)
                         }
-                        if let excluded, !excluded.isEmpty { return excluded.withSlots { select($0, $1) } }
-                        return select(nil, 0)
                     }
                 }
                 guard taken == 1, listed >= 0, listed <= room else { return nil }  // declined, or SIZE_MAX
