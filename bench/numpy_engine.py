@@ -75,6 +75,8 @@ class NumpyEngine:
         self.Wx, self.Wh, self.bl = cast(T["lstm.w_x"]), cast(T["lstm.w_h"]), cast(T["lstm.bias"])
         self.Wq, self.WkT, self.Wv = cast(T["attn.w_q"]), cast(T["attn.w_k"].T), cast(T["attn.w_v"])
         self.Wg, self.bg, self.Wo = cast(T["gate.w"]), cast(T["gate.bias"]), cast(T["out.w_h"])
+        # The repeat term (MODEL.md "Scores"): beta on every distinct held item; 0 without it.
+        self.beta = self.dt.type(T["score.repeat_bias"][0]) if "score.repeat_bias" in T else None
         self.scale = self.dt.type(1 / np.sqrt(self.d))
         self.one = self.dt.type(1)
 
@@ -110,7 +112,10 @@ class NumpyEngine:
         return g * h_out + (self.one - g) * l
 
     def scores(self, s: UserState) -> np.ndarray:
-        return self.X @ self.user_vector(s) + self.b
+        sc = self.X @ self.user_vector(s) + self.b
+        if self.beta is not None and s.held > 0:
+            sc[np.unique(s.held_items())] += self.beta
+        return sc
 
     def topk(self, s: UserState, k: int = 10) -> Tuple[np.ndarray, np.ndarray]:
         """The k best dense indices, best first (ties: lower index first, as lsrec_topk)."""

@@ -14,6 +14,8 @@ What the graphs hold, and why it is a fair comparison:
   Python, used for the headline request row).
 - TopK k = 10 over all N scores; indices are dense, mapped to ids by the host when needed.
 Only lsrec.fusion = gate is built (the shipped model); the harness refuses other fusions here.
+A model with the repeat term (`score.repeat_bias`) gets it in the graph: Unique over the held
+items, then a scatter of their scores + β before TopK.
 """
 
 from __future__ import annotations
@@ -77,6 +79,11 @@ def _score(g: _Builder, W: Dict[str, str], h: str, ring: str, req_bucket: str, k
     gate = g.one("Sigmoid", [g.one("Add", [g.one("MatMul", [g.one("Concat", [h, l, tau], axis=1), W["WgT"]]), W["bg"]])])
     u = g.one("Add", [g.one("Mul", [gate, h_out]), g.one("Mul", [g.one("Sub", [W["one"], gate]), l])])
     s = g.one("Gemm", [u, W["X"], W["b"]], transB=1)  # [1, N] = u Xᵀ + b
+    if "beta" in W:
+        # The repeat term: s[j] += β once per distinct held item j (Unique first: a scatter with
+        # repeated indices is undefined).
+        held = g.one("Unsqueeze", [g.op("Unique", [ring], 4, sorted=1)[0], W["axis0"]])  # [1, m']
+        s = g.one("ScatterElements", [s, held, g.one("Add", [g.one("GatherElements", [s, held], axis=1), W["beta"]])], axis=1)
     vals, idx = g.op("TopK", [s, W["k"]], 2, axis=1, largest=1, sorted=1)
     return u, s, vals, idx
 
@@ -99,6 +106,9 @@ def build(f: LsrecFile, x: np.ndarray, kind: str, k: int = 10, with_scores: bool
         "one": g.init("one", np.ones((1, 1), np.float32)), "k": g.init("k", np.array([k], np.int64)),
         "scale": 1 / np.sqrt(d),  # type: ignore[dict-item]
     }
+    if "score.repeat_bias" in T:
+        W["beta"] = g.init("beta", T["score.repeat_bias"].reshape(1, 1).astype(np.float32))
+        W["axis0"] = g.init("axis0", np.array([0], np.int64))
     inputs, outputs = [], []
 
     def inp(name: str, ty: int, shape: List[object]) -> str:

@@ -210,7 +210,8 @@ lsrec_status lsrec_state_rebase(const lsrec_model *new_model, const lsrec_state 
 
 /* ---- Scoring ------------------------------------------------------------------------------- */
 
-/** Scores of all N items (s_i = u . e_i + b_i, higher is better) in the model's item order
+/** Scores of all N items (s_i = u . e_i + b_i, higher is better; models trained with the repeat
+ *  term add their learned beta to each distinct item the state holds, docs/MODEL.md) in the model's item order
  *  (see lsrec_model_item_ids). now: unix time of the request, or LSREC_NOW_LAST_EVENT.
  *  cap must be >= N. */
 lsrec_status lsrec_score(const lsrec_model *model, const lsrec_state *state, int64_t now, float *out, size_t cap);

@@ -204,10 +204,15 @@ public struct Catalog: Sendable {
             for j in 0..<d { s += u[j] * vectors[row * d + j] }
             return s
         }
+        let held = repeatedEntries(state)
         return entries.map { e in
             switch e {
-            case .model(let i): return score(model.items, row: i, bias: model.itemBias[i])
-            case .added(let a): return score(addedVectors, row: a, bias: addedBias[a])
+            case .model(let i):
+                let s = score(model.items, row: i, bias: model.itemBias[i])
+                return held.model.contains(i) ? s + model.repeatBias! : s
+            case .added(let a):
+                let s = score(addedVectors, row: a, bias: addedBias[a])
+                return held.added.contains(a) ? s + model.repeatBias! : s
             }
         }
     }
@@ -228,6 +233,12 @@ public struct Catalog: Sendable {
             var extra = addedBias
             BLAS.gemv(rows: m, cols: model.dim, addedVectors, u, beta: 1, &extra)
             s.append(contentsOf: extra)
+        }
+        // The repeat term on held items, model and added ones alike (MODEL.md "Scores").
+        if let beta = model.repeatBias {
+            let held = repeatedEntries(state)
+            for i in held.model { s[i] += beta }
+            for a in held.added { s[n + a] += beta }
         }
         var mask: [Bool]? = nil
         if hiddenCount > 0 || (excludeSeen && state.historyCount > 0) || !exclude.isEmpty {
@@ -253,6 +264,20 @@ public struct Catalog: Sendable {
         return LSRecCore.topK(s, k: k, excluded: mask).map {
             CatalogItem(id: $0.index < n ? model.itemIDs[$0.index] : addedIDs[$0.index - n], score: $0.score)
         }
+    }
+
+    /// The distinct held items the repeat term applies to: model items (dense index) and items
+    /// added to this catalogue and still in it (position in the added list). Empty sets when the
+    /// model has no repeat term.
+    func repeatedEntries(_ state: UserState) -> (model: Set<Int>, added: Set<Int>) {
+        guard model.repeatBias != nil else { return ([], []) }
+        var added = Set<Int>()
+        if state.holdsAddedItems {
+            for r in 0..<state.historyCount {
+                if case .added(let id) = state.heldItem(r), let a = addedIndex[id] { added.insert(a) }
+            }
+        }
+        return (Set(model.repeatedItems(state)), added)
     }
 
     /// Which held events drove the score of visible item `id` (MODEL.md, "Scores and

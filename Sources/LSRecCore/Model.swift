@@ -34,6 +34,8 @@ public final class Model: @unchecked Sendable {
     /// Bias given to an item that was not trained (NewItem.swift): `item.new_bias` when the file
     /// has it (learned with item-ID dropout), else the median trained item bias.
     public let newItemBias: Float
+    /// β of the repeat term (`score.repeat_bias`, RepeatTerm.swift), nil when the file has none.
+    public let repeatBias: Float?
     /// Weight products folded at load for the request paths (PreparedWeights.swift).
     let prepared: PreparedWeights
     /// max over items of |e_i[j]| per dimension j (the overflow bounds of NumericRange.swift).
@@ -145,6 +147,17 @@ public final class Model: @unchecked Sendable {
             newItemBias = try load("item.new_bias", [1])[0]
         } else {
             newItemBias = Model.median(itemBias)
+        }
+        // Trained with the repeat term, the file carries β; |β| ≤ float max / 4 keeps every
+        // score + β finite (checkNoOverflow bounds the scores by the same quarter).
+        if file.tensor("score.repeat_bias") != nil {
+            let beta = try load("score.repeat_bias", [1])[0]
+            guard beta.isFinite, abs(beta) <= Float.greatestFiniteMagnitude / 4 else {
+                throw LSRecError(.nonFinite, "tensor 'score.repeat_bias' is \(beta), outside ±float max / 4")
+            }
+            repeatBias = beta
+        } else {
+            repeatBias = nil
         }
         eventGap = try load("time.event_gap", [b, t])
         requestGap = try load("time.request_gap", [b, t])

@@ -7,6 +7,7 @@ extension Model {
     public func scores(_ state: UserState, now: RequestTime, into out: inout [Float]) {
         let u = fuse(state, now: now).u
         scores(userVector: u, into: &out)
+        out.withUnsafeMutableBufferPointer { addRepeatTerm(state, to: $0) }
     }
 
     /// Scores of every item for a given user vector, block by block exactly as `topK` computes
@@ -67,9 +68,11 @@ extension Model {
             throw LSRecError(.unknownItem, "item index outside 0..<\(nItems)")
         }
         let u = fuse(state, now: now).u, d = dim
+        let repeated = Set(repeatedItems(state))
         return itemIndices.map { i in
             var s = itemBias[i]
             for j in 0..<d { s += u[j] * items[i * d + j] }
+            if let beta = repeatBias, repeated.contains(i) { s += beta }
             return s
         }
     }
@@ -90,6 +93,11 @@ extension Model {
                 out.withUnsafeMutableBufferPointer { out in
                     BLAS.gemm(transA: false, transB: true, m: n, n: nItems, k: d, alpha: 1, users, x, beta: 1, out)
                 }
+            }
+        }
+        out.withUnsafeMutableBufferPointer { out in
+            for (b, s) in states.enumerated() {
+                addRepeatTerm(s, to: UnsafeMutableBufferPointer(rebasing: out[b * nItems ..< (b + 1) * nItems]))
             }
         }
         return out

@@ -89,18 +89,45 @@ struct ExclusionSet {
     }
 
     @inline(__always)
-    private func slot(_ index: Int) -> Int { (index &* 0x9E37_79B9) >> 7 & mask }
+    private func slot(_ index: Int) -> Int { Self.slot(index, mask) }
+    @inline(__always)
+    private static func slot(_ index: Int, _ mask: Int) -> Int { (index &* 0x9E37_79B9) >> 7 & mask }
 
-    /// Adds a dense index in 0..<Int32.max (others are ignored: they name no item).
-    mutating func insert(_ index: Int) {
-        guard index >= 0 && index < Int(Int32.max) else { return }
+    /// Adds a dense index in 0..<Int32.max (others are ignored: they name no item); true when it
+    /// was not in the set before.
+    @discardableResult
+    mutating func insert(_ index: Int) -> Bool {
+        guard index >= 0 && index < Int(Int32.max) else { return false }
         var s = slot(index)
         while slots[s] >= 0 {
-            if slots[s] == Int32(index) { return }
+            if slots[s] == Int32(index) { return false }
             s = (s + 1) & mask
         }
         slots[s] = Int32(index)
         isEmpty = false
+        return true
+    }
+
+    /// Inserts every index `body` yields (as `insert` does) and appends each one that was not in
+    /// the set yet to `added`, in order. One pass on the slots' buffer: inserting a user's held
+    /// items one `insert` at a time paid the array's uniqueness and bounds checks per probe.
+    mutating func insertAll(appendingNewTo added: inout [Int], _ body: ((Int) -> Void) -> Void) {
+        let mask = self.mask
+        var any = false
+        slots.withUnsafeMutableBufferPointer { slots in
+            body { index in
+                guard index >= 0 && index < Int(Int32.max) else { return }
+                var s = Self.slot(index, mask)
+                while slots[s] >= 0 {
+                    if slots[s] == Int32(index) { return }
+                    s = (s + 1) & mask
+                }
+                slots[s] = Int32(index)
+                any = true
+                added.append(index)
+            }
+        }
+        if any { isEmpty = false }
     }
 
     /// The slots (−1 = empty) and the mask, for lsk_screen_select, which probes them with the same

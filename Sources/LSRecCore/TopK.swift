@@ -116,10 +116,13 @@ extension Model {
                      exclude: [Int] = []) throws -> [ScoredItem] {
         try checkOwnership(state)
         guard k > 0 else { return [] }
-        let excluded = exclusionSet(state, excludeSeen: excludeSeen, extra: exclude)
+        // With the repeat term the held items are ranked apart (RepeatTerm.swift): left out of
+        // the scan, then merged in with β — unless they are excluded anyway.
+        let (excluded, repeated) = requestExclusions(state, excludeSeen: excludeSeen, extra: exclude)
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: dim) { u in
             fuse(state, now: now, u: u.baseAddress!, alpha: nil, gate: nil)
-            return topK(userVector: u.baseAddress!, k: k, excluded: excluded)
+            let best = topK(userVector: u.baseAddress!, k: k, excluded: excluded)
+            return mergeRepeated(best, repeated, userVector: u.baseAddress!, k: k)
         }
     }
 
@@ -159,7 +162,9 @@ extension Model {
             for b in 0..<n { fuse(states[b], now: now, u: p.baseAddress! + b * d, alpha: nil, gate: nil) }
         }
         var heaps = (0..<n).map { _ in TopKHeap(k: k, capacityHint: nItems) }
-        let excluded = states.map { exclusionSet($0, excludeSeen: excludeSeen, extra: []) }
+        // The repeat term: held items left out of the scan and merged in after (RepeatTerm.swift).
+        let exclusions = states.map { requestExclusions($0, excludeSeen: excludeSeen, extra: []) }
+        let excluded = exclusions.map(\.excluded), repeated = exclusions.map(\.repeated)
         // Item block: n × cols scores, sized by how many threads OpenBLAS gives each sgemm.
         let blockScores = openblas_get_num_threads() > 1 ? Self.batchBlockScores : Self.batchBlockScoresOneThread
         let cols = max(16, min(nItems, blockScores / n))
@@ -183,6 +188,8 @@ extension Model {
                 }
             }
         }
-        return heaps.map { $0.sorted() }
+        return users.withUnsafeBufferPointer { u in
+            (0..<n).map { b in mergeRepeated(heaps[b].sorted(), repeated[b], userVector: u.baseAddress! + b * d, k: k) }
+        }
     }
 }

@@ -68,6 +68,8 @@ struct TrainCommand: ParsableCommand {
     var idDropout = TrainConfig().idDropout
     @Flag(help: "Events without a timestamp are inputs but never training targets (ml-1m-full: they sit first in their user's sequence in file order, not time order).")
     var skipUntimedTargets = false
+    @Flag(help: "Learn the repeat term: one weight added to the score of every item among the user's last L events (score.repeat_bias), so the model learns whether users pick an item again (on MovieLens they never do).")
+    var repeatBias = false
     @Option(help: "Width of the time-gap embeddings.") var timeDim = TrainConfig().timeDim
     @Option(help: "Rows of the time-gap tables.") var timeBuckets = TrainConfig().timeBuckets
     @Option(help: "Early-stopping patience (epochs without a better validation NDCG@10).") var patience = TrainConfig().patience
@@ -91,6 +93,7 @@ struct TrainCommand: ParsableCommand {
         c.patience = patience; c.clipNorm = clip; c.weightDecay = weightDecay; c.validationUsers = valUsers
         c.dropoutInput = dropoutInput; c.dropoutOutput = dropoutOutput
         c.coldFraction = coldItems; c.coldSeed = coldSeed; c.idDropout = idDropout; c.untimedTargets = !skipUntimedTargets
+        c.repeatBias = repeatBias
         func say(_ s: String) { if !quiet { print(s); fflush(stdout) } }
         var encoder: TextEmbedder?
         if let textEncoder {
@@ -149,8 +152,9 @@ struct TrainCommand: ParsableCommand {
         let bytes = try trainer.exportBytes()
         try FileIO.writeAtomically(bytes, to: out)
         say("wrote \(out) (\(bytes.count) bytes): best epoch \(trainer.bestEpoch), val NDCG@10 \(fmt(trainer.bestNDCG)) HR@10 \(fmt(trainer.bestHR))")
+        let model = try Model(bytes: bytes)
+        if let beta = model.repeatBias { say("repeat term: β = \(fmt(Double(beta)))") }
         if !noTest {
-            let model = try Model(bytes: bytes)
             let rep = evaluate(CoreRanker(model: model), on: ds, split: .test, threads: threads)
             say("test (full ranking, \(rep.usersEvaluated) users): NDCG@10 \(fmt(rep.full.ndcg10)) HR@10 \(fmt(rep.full.hr10))")
             if let t = TimingBreakdown(report: rep, data: ds) { say("  " + t.summary()) }

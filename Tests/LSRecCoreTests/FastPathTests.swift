@@ -8,12 +8,6 @@ import LSRecFormat
 /// blocks, more users than one sgemm group, both attention paths, the exclusion hash set and
 /// the vectorised exp / tanh / sigmoid against Double.
 final class FastPathTests: XCTestCase {
-    func sortedRanking(_ scores: [Float], excluded: Set<Int> = []) -> [ScoredItem] {
-        scores.enumerated().filter { !excluded.contains($0.offset) }
-            .map { ScoredItem(index: $0.offset, score: $0.element) }
-            .sorted { $0.score > $1.score || ($0.score == $1.score && $0.index < $1.index) }
-    }
-
     func state(_ model: Model, events n: Int, seed: UInt64) throws -> UserState {
         var s = model.newState()
         for e in TestModel.events(count: n, nItems: model.nItems, seed: seed) {

@@ -12,12 +12,15 @@ struct Reference {
     let Wx, Wh, Wq, Wk, Wv, Wg, Wo: [[Double]]
     let bl, bg: [Double]
     let ids: [Int64]
+    /// β of the repeat term (0 without `score.repeat_bias`).
+    let repeatBias: Double
 
     init(bytes: [UInt8]) throws {
         let f = try WeightFile(bytes: bytes)
         d = Int(try f.int("lsrec.dim")); t = Int(try f.int("lsrec.time_dim")); n = Int(try f.int("lsrec.n_items"))
         k = Int(try f.int("lsrec.text_dim")); L = Int(try f.int("lsrec.history")); B = Int(try f.int("lsrec.time_buckets"))
         fusion = try f.string("lsrec.fusion")
+        repeatBias = f.tensor("score.repeat_bias") != nil ? Double(try f.floats("score.repeat_bias")[0]) : 0
         func mat(_ name: String, _ cols: Int) throws -> [[Double]] {
             let v = try f.floats(name).map(Double.init)
             return stride(from: 0, to: v.count, by: cols).map { Array(v[$0..<$0 + cols]) }
@@ -95,7 +98,10 @@ struct Reference {
 
     func scores(_ s: State, now: Int64?) -> [Double] {
         let u = fuse(s, now: now).u
-        return (0..<n).map { i in zip(u, X[i]).reduce(bias[i]) { $0 + $1.0 * $1.1 } }
+        let held = Set(s.hist)
+        return (0..<n).map { i in
+            zip(u, X[i]).reduce(bias[i]) { $0 + $1.0 * $1.1 } + (held.contains(i) ? repeatBias : 0)
+        }
     }
 
     /// Per history item contribution to item i's score (MODEL.md), summed over repeats.

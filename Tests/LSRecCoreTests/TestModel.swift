@@ -27,8 +27,9 @@ enum TestModel {
     static func itemID(_ i: Int) -> Int64 { Int64(1000 + 7 * i) }
 
     /// `embedding` / `bias` replace the random item matrix [nItems, dim] / item bias [nItems].
+    /// `repeatBias`: the file carries the repeat term β (`score.repeat_bias`).
     static func bytes(_ s: Shape = Shape(), seed: UInt64 = 42, embedding: [Float]? = nil,
-                      bias: [Float]? = nil) throws -> [UInt8] {
+                      bias: [Float]? = nil, repeatBias: Float? = nil) throws -> [UInt8] {
         var rng = Rng(state: seed)
         func tensor(_ count: Int, _ scale: Float) -> [Float] { (0..<count).map { _ in rng.uniform(scale) } }
         let d = s.dim, t = s.timeDim, n = s.nItems
@@ -62,6 +63,7 @@ enum TestModel {
         b.addTensor("gate.w", shape: [d, 2 * d + t], floats: tensor(d * (2 * d + t), 0.4))
         b.addTensor("gate.bias", shape: [d], floats: tensor(d, 0.2))
         b.addTensor("out.w_h", shape: [d, d], floats: tensor(d * d, 0.5))
+        if let repeatBias { b.addTensor("score.repeat_bias", shape: [1], floats: [repeatBias]) }
         return try b.build()
     }
 

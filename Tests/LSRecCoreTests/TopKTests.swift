@@ -4,13 +4,6 @@ import LSRecKernels
 @testable import LSRecCore
 
 final class TopKTests: XCTestCase {
-    /// The reference ranking: sort everything by (score desc, index asc).
-    func sortedRanking(_ scores: [Float], excluded: Set<Int> = []) -> [ScoredItem] {
-        scores.enumerated().filter { !excluded.contains($0.offset) }
-            .map { ScoredItem(index: $0.offset, score: $0.element) }
-            .sorted { $0.score > $1.score || ($0.score == $1.score && $0.index < $1.index) }
-    }
-
     func testTopKEqualsSortingWithTies() {
         var rng = TestModel.Rng(state: 1)
         for n in [1, 2, 10, 257] {

@@ -27,8 +27,9 @@ final class GradientCheckTests: XCTestCase {
         return Dataset(itemIDs: (0..<7).map { Int64(100 + $0) }, itemText: nil, users: users, description: "tiny")
     }
 
-    static func tinyShape(_ fusion: Fusion) -> NetworkShape {
-        NetworkShape(nItems: 7, dim: 4, history: 3, timeDim: 3, timeBuckets: 6, textDim: 2, fusion: fusion)
+    static func tinyShape(_ fusion: Fusion, repeatBias: Bool = false) -> NetworkShape {
+        NetworkShape(nItems: 7, dim: 4, history: 3, timeDim: 3, timeBuckets: 6, textDim: 2, fusion: fusion,
+                     repeatBias: repeatBias)
     }
 
     /// Parameters with every tensor (biases and tables too) randomised at a scale where all
@@ -55,16 +56,17 @@ final class GradientCheckTests: XCTestCase {
     /// Checks the analytic gradient of one window's mean loss against central differences,
     /// holding the carried state fixed (exactly what truncated BPTT differentiates).
     /// `dropped`: item-ID dropout's dropped items (their bias is then the shared new-item bias).
-    func check(fusion: Fusion, loss: LossKind, dropout: Double = 0, dropped: [Int32] = [],
-               file: StaticString = #filePath, line: UInt = #line) {
-        let shape = Self.tinyShape(fusion)
+    /// `repeatBias`: the model has the repeat term β (user 1's item 3 twice among 3 held events).
+    func check(fusion: Fusion, loss: LossKind, dropout: Double = 0, dropped: [Int32] = [], repeatBias: Bool = false,
+               negatives: [Int32] = [2, 6, 6, 0, 4], file: StaticString = #filePath, line: UInt = #line) {
+        let shape = Self.tinyShape(fusion, repeatBias: repeatBias)
         let params = Self.randomParams(shape, seed: 42)
         // Two workers over blocks of 2 target rows: the blocked, per-worker softmax paths run too.
         let net = Network<Double>(shape: shape, lanes: 2, steps: 3, threads: 2, loss: loss, negatives: 5, blockRows: 2)
         if loss == .sampled {
             var rng = SeededGenerator(seed: 3)
             net.logExpectedCount = (0..<7).map { _ in rng.gaussian() }
-            net.setNegatives([2, 6, 6, 0, 4])   // repeats, and hits of real targets
+            net.setNegatives(negatives)   // by default: repeats, and hits of real targets
         }
         let wins = Self.windows()
         XCTAssertEqual(wins.count, 2, file: file, line: line)
@@ -99,7 +101,7 @@ final class GradientCheckTests: XCTestCase {
                         "\(fusion)/\(loss) window \(w) \(id.name)[\(i - p.layout.offsets[id.rawValue])]: analytic \(a) numeric \(numeric)",
                         file: file, line: line)
                 }
-                if Self.usedBy(fusion).contains(id) || (id == .newItemBias && !dropped.isEmpty) {
+                if Self.usedBy(fusion).contains(id) || (id == .newItemBias && !dropped.isEmpty) || (id == .repeatBias && repeatBias) {
                     XCTAssertTrue(anyNonZero, "\(fusion)/\(loss) window \(w): \(id.name) got no gradient", file: file, line: line)
                 }
                 worst = max(worst, tensorWorst)
@@ -115,7 +117,7 @@ final class GradientCheckTests: XCTestCase {
     static func usedBy(_ f: Fusion) -> Set<ParamID> {
         let common: Set<ParamID> = [.itemEmbedding, .itemBias, .textProj, .eventGap, .lstmWx, .lstmWh, .lstmBias]
         switch f {
-        case .gate: return Set(ParamID.allCases).subtracting([.newItemBias])  // only with dropped items
+        case .gate: return Set(ParamID.allCases).subtracting([.newItemBias, .repeatBias])  // only with dropped items / the term
         case .short: return common.union([.outW])
         case .long: return common.union([.attnWq, .attnWk, .attnWv])
         }
@@ -129,6 +131,13 @@ final class GradientCheckTests: XCTestCase {
     /// gradient of the positive and the repeated negatives.
     func testGateSampledSoftmaxWithDroppedItems() { check(fusion: .gate, loss: .sampled, dropped: [2, 6]) }
     func testGateFullSoftmaxWithDropout() { check(fusion: .gate, loss: .full, dropout: 0.3) }
+    func testGateFullSoftmaxWithRepeatTerm() { check(fusion: .gate, loss: .full, repeatBias: true) }
+    /// Negatives held at some rows (3, 5, 1 in both windows) and targets at others: β enters
+    /// positive and negative columns.
+    func testGateSampledSoftmaxWithRepeatTerm() {
+        check(fusion: .gate, loss: .sampled, repeatBias: true, negatives: [3, 6, 5, 1, 2])
+    }
+    func testShortFullSoftmaxWithRepeatTerm() { check(fusion: .short, loss: .full, repeatBias: true) }
 
     /// The windows really exercise what the check claims: a carry, a mid-window reset, and
     /// history slots before the window.

@@ -76,13 +76,15 @@ final class TrainerTests: XCTestCase {
         var ds = Self.data(users: 6)
         ds.users[0].timestamps[3] = -1          // an unknown time mid-history
         ds.users[1].timestamps[0] = -1          // unknown first time
-        for fusion in Fusion.allCases {
+        ds.users[4].items[12] = ds.users[4].items[10]   // an item held twice (the repeat term counts it once)
+        for (fusion, repeatBias) in Fusion.allCases.map({ ($0, false) }) + [(.gate, true), (.short, true)] {
             let shape = NetworkShape(nItems: ds.nItems, dim: 8, history: 6, timeDim: 4, timeBuckets: 10,
-                                     textDim: 4, fusion: fusion)
+                                     textDim: 4, fusion: fusion, repeatBias: repeatBias)
             var rng = SeededGenerator(seed: 77)
             let text = hashedTextFeatures(ds.itemText, nItems: ds.nItems, dim: 4)
             var p = NetworkParameters<Float>(shape: shape, text: text, initScale: 0.5, rng: &rng)
             for i in p.values.indices { p.values[i] += Float(rng.gaussian() * 0.3) }   // biases, tables too
+            if repeatBias { p[.repeatBias] = [1.25] }
             let model = try Model(bytes: weightFileBytes(p, itemIDs: ds.itemIDs, trainMetadata: []))
             var worst: Float = 0
             for (u, user) in ds.users.enumerated() {
@@ -101,8 +103,8 @@ final class TrainerTests: XCTestCase {
                 for i in 0..<ds.nItems { worst = max(worst, abs(mine[i] - core[i])) }
                 XCTAssertGreaterThan(core.max()! - core.min()!, 0.1, "scores should not be trivially flat")
             }
-            print("parity \(fusion): max |trainer - core| = \(worst)")
-            XCTAssertLessThan(worst, 1e-4, "\(fusion): trainer and core scores differ by \(worst)")
+            print("parity \(fusion) repeat \(repeatBias): max |trainer - core| = \(worst)")
+            XCTAssertLessThan(worst, 1e-4, "\(fusion) repeat \(repeatBias): trainer and core scores differ by \(worst)")
         }
     }
 

@@ -100,6 +100,6 @@ extension Trainer {
     }
 
     static func describe(_ s: NetworkShape) -> String {
-        "N=\(s.nItems) d=\(s.dim) L=\(s.history) t=\(s.timeDim) B=\(s.timeBuckets) k=\(s.textDim) fusion=\(s.fusion.rawValue)"
+        "N=\(s.nItems) d=\(s.dim) L=\(s.history) t=\(s.timeDim) B=\(s.timeBuckets) k=\(s.textDim) fusion=\(s.fusion.rawValue)" + (s.repeatBias ? " repeat-bias" : "")
     }
 }

@@ -6,7 +6,8 @@ public let trainerVersion = "lsrec-train 0.1.0"
 /// The `.lsrec` bytes of a trained network (docs/FORMAT.md): every lsrec-v1 tensor as f32,
 /// `item.ids`, the architecture keys, `general.created_by` and the given `train.*` keys.
 /// Deterministic: same parameters and metadata, same bytes.
-/// `item.new_bias` is written only when `newItemBiasTrained` (else a loaded model uses the median).
+/// `item.new_bias` is written only when `newItemBiasTrained` (else a loaded model uses the median);
+/// `score.repeat_bias` only when the shape has it.
 public func weightFileBytes(_ params: NetworkParameters<Float>, itemIDs: [Int64],
                             trainMetadata: [(String, MetaValue)], newItemBiasTrained: Bool = false) throws -> [UInt8] {
     let s = params.shape
@@ -29,6 +30,7 @@ public func weightFileBytes(_ params: NetworkParameters<Float>, itemIDs: [Int64]
     for id in ParamID.allCases {
         if id == .textProj && s.textDim == 0 { continue }
         if id == .newItemBias && !newItemBiasTrained { continue }
+        if id == .repeatBias && !s.repeatBias { continue }
         b.addTensor(id.name, shape: id.shape(s), floats: params[id])
         if id == .itemBias && s.textDim > 0 {
             b.addTensor("item.text", shape: [s.nItems, s.textDim], floats: params.text)

@@ -68,6 +68,10 @@ public final class Network<T: TrainScalar> {
     }
     /// isDropped[i]: item i is in `droppedItems` (empty when none is).
     var isDropped: [Bool] = []
+    /// Repeat term (`shape.repeatBias`): per-worker marks of a row's held items, and each valid
+    /// target row's ∂loss/∂β, summed in row order by the backward (deterministic).
+    let heldMarks: [HeldItemMarks]
+    var repeatGrad: [T]
 
     /// The bias item i has in this window: its own, or the new-item bias when its ID is dropped.
     @inline(__always)
@@ -109,6 +113,8 @@ public final class Network<T: TrainScalar> {
         logits = Buf(loss == .full ? 1 : R * (1 + max(negatives, 1)))
         xneg = Buf(loss == .full ? 1 : max(negatives, 1) * d)
         maskIn = Buf(R * din); maskU = Buf(R * d)
+        heldMarks = shape.repeatBias ? (0..<max(1, threads)).map { _ in HeldItemMarks(items: nn) } : []
+        repeatGrad = [T](repeating: 0, count: shape.repeatBias ? R : 0)
     }
 
     /// Starts every lane from h = c = 0 (a new epoch).
@@ -215,13 +221,21 @@ public final class Network<T: TrainScalar> {
     /// The fused user vector u of row `r` after `forward`.
     public func userVector(row r: Int) -> [T] { (0..<d).map { u.p[r * d + $0] } }
 
-    /// s = X·u + b for row `r` after `forward`: the trainer's own scores (parity tests).
+    /// s = X·u + b (+ β on the row's held items) for row `r` after `forward`: the trainer's own
+    /// scores (parity tests).
     public func scores(row r: Int, _ params: NetworkParameters<T>) -> [T] {
         let b = params[.itemBias], bNew = params[.newItemBias][0]
-        return (0..<n).map { i in
+        var out: [T] = (0..<n).map { i in
             var s = isDropped.isEmpty || !isDropped[i] ? b[i] : bNew
             for j in 0..<d { s += X.p[i * d + j] * u.p[r * d + j] }
             return s
         }
+        if shape.repeatBias, let batch {
+            let marks = HeldItemMarks(items: n)
+            marks.collect(batch, row: r)
+            let beta = params[.repeatBias][0]
+            for j in marks.items { out[Int(j)] += beta }
+        }
+        return out
     }
 }

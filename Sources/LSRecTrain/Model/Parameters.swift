@@ -15,10 +15,13 @@ public struct NetworkShape: Sendable, Equatable {
     /// k (0 = no text)
     public var textDim: Int
     public var fusion: Fusion
+    /// The model has the learned repeat term β (`score.repeat_bias`, MODEL.md "Scores").
+    public var repeatBias: Bool
 
-    public init(nItems: Int, dim: Int, history: Int, timeDim: Int, timeBuckets: Int, textDim: Int, fusion: Fusion) {
+    public init(nItems: Int, dim: Int, history: Int, timeDim: Int, timeBuckets: Int, textDim: Int, fusion: Fusion,
+                repeatBias: Bool = false) {
         self.nItems = nItems; self.dim = dim; self.history = history; self.timeDim = timeDim
-        self.timeBuckets = timeBuckets; self.textDim = textDim; self.fusion = fusion
+        self.timeBuckets = timeBuckets; self.textDim = textDim; self.fusion = fusion; self.repeatBias = repeatBias
     }
 
     /// The core's view of the same sizes.
@@ -36,6 +39,9 @@ public enum ParamID: Int, CaseIterable, Sendable {
     /// model itself says what an item it knows only from its text deserves. Written as
     /// `item.new_bias` only when trained (`TrainConfig.idDropout` > 0).
     case newItemBias
+    /// β, added to the score of every distinct item among the events a user state holds (the
+    /// repeat term, `TrainConfig.repeatBias`). Shape [0] (absent) unless `NetworkShape.repeatBias`.
+    case repeatBias
 
     /// Tensor name in the weight file (docs/FORMAT.md).
     public var name: String {
@@ -55,6 +61,7 @@ public enum ParamID: Int, CaseIterable, Sendable {
         case .gateBias: return "gate.bias"
         case .outW: return "out.w_h"
         case .newItemBias: return "item.new_bias"
+        case .repeatBias: return "score.repeat_bias"
         }
     }
 
@@ -73,6 +80,7 @@ public enum ParamID: Int, CaseIterable, Sendable {
         case .gateW: return [d, 2 * d + t]
         case .gateBias: return [d]
         case .newItemBias: return [1]
+        case .repeatBias: return [s.repeatBias ? 1 : 0]
         }
     }
 }

@@ -1,6 +1,8 @@
 /// Output scores s = X·u + b and the loss, per MODEL.md "Training": softmax cross-entropy over
 /// the full catalogue, or sampled softmax with shared negatives and the log-Q correction
 /// s_j − log(S·Q(j)) (accidental hits of the target are masked out). Loss = mean over targets.
+/// With the repeat term, β is added to the logits of the row's held items (`HeldItemMarks`) and
+/// ∂β is their summed gradient.
 ///
 /// Full softmax is fused and blocked: each worker takes contiguous blocks of `blockRows` target
 /// rows and, per block, computes the [rows × N] scores (one sgemm), the softmax in place while
@@ -19,6 +21,7 @@ extension Network {
             dst[d] = 1
         }
         let invN = 1 / T(nv)
+        let beta: T? = shape.repeatBias ? P[.repeatBias][0] : nil
         var rowLoss = [Double](repeating: 0, count: nv)
         switch lossKind {
         case .full:
@@ -31,6 +34,7 @@ extension Network {
             let grad = wantGradient
             let masked = maskedItems
             rowLoss.withUnsafeMutableBufferPointer { lossOut in
+              repeatGrad.withUnsafeMutableBufferPointer { dBeta in
                 let out = lossOut.baseAddress!
                 parallelFor(workers, threads: workers) { w in
                     let blk = blocks[w].p, part = dxPart[w].p
@@ -40,15 +44,24 @@ extension Network {
                         T.gemm(false, true, m, n, ldu, 1, uv.p + r0 * ldu, ldu, xb.p, ldu, 0, blk, n)
                         for j in masked { for i in 0..<m { blk[i * n + Int(j)] = -T.greatestFiniteMagnitude / 4 } }
                         for i in 0..<m {
-                            out[r0 + i] = softmaxCrossEntropy(blk + i * n, n, target: Int(b.target[validRows[r0 + i]]), scale: invN)
+                            let row = blk + i * n
+                            if beta != nil { heldMarks[w].collect(b, row: validRows[r0 + i]) }
+                            if let beta { for j in heldMarks[w].items { row[Int(j)] += beta } }
+                            out[r0 + i] = softmaxCrossEntropy(row, n, target: Int(b.target[validRows[r0 + i]]), scale: invN)
                             // The fast exp floors at e^-87.3, not 0: make masked gradients exactly 0.
-                            for j in masked { blk[i * n + Int(j)] = 0 }
+                            for j in masked { row[Int(j)] = 0 }
+                            if beta != nil {
+                                var g: T = 0
+                                for j in heldMarks[w].items { g += row[Int(j)] }
+                                dBeta[r0 + i] = g
+                            }
                         }
                         guard grad else { continue }
                         T.gemm(false, false, m, ldu, n, 1, blk, n, xb.p, ldu, 0, duv.p + r0 * ldu, ldu)
                         T.gemm(true, false, n, ldu, m, 1, blk, n, uv.p + r0 * ldu, ldu, 1, part, ldu)
                     }
                 }
+              }
             }
         case .sampled:
             let S = negatives.count
@@ -56,22 +69,38 @@ extension Network {
             let cols = 1 + S
             for (kk, j) in negatives.enumerated() { (xneg.p + kk * d).update(from: X.p + Int(j) * d, count: d) }
             T.gemm(false, true, nv, S, d, 1, uv.p, ldu, xneg.p, d, 0, logits.p + 1, cols)
+            // Rows in contiguous chunks, one per worker (each worker has its own held-item marks).
+            let workers = max(1, min(threads, nv))
             rowLoss.withUnsafeMutableBufferPointer { lossOut in
+              repeatGrad.withUnsafeMutableBufferPointer { dBeta in
                 let out = lossOut.baseAddress!
-                parallelFor(nv, threads: threads) { i in
+                parallelFor(workers, threads: workers) { w in
+                  for i in (w * nv / workers)..<((w + 1) * nv / workers) {
                     let row = logits.p + i * cols
                     let target = Int(b.target[validRows[i]])
+                    if beta != nil { heldMarks[w].collect(b, row: validRows[i]) }
+                    // β on held columns; the target is never a negative (its hits are masked).
+                    @inline(__always) func held(_ j: Int) -> Bool { beta != nil && heldMarks[w].contains(j) }
                     var s: T = effectiveBias(target, P) - logExpectedCount[target]
                     let ur = uv.p + i * ldu, xt = X.p + target * d
                     for j in 0..<d { s += ur[j] * xt[j] }
+                    if let beta, held(target) { s += beta }
                     row[0] = s
                     for kk in 0..<S {
                         let j = Int(negatives[kk])
                         row[1 + kk] = j == target ? -T.greatestFiniteMagnitude / 4
                                                   : row[1 + kk] + effectiveBias(j, P) - logExpectedCount[j]
+                        if let beta, j != target, held(j) { row[1 + kk] += beta }
                     }
                     out[i] = softmaxCrossEntropy(row, cols, target: 0, scale: invN)
+                    if beta != nil {
+                        var g: T = held(target) ? row[0] : 0
+                        for kk in 0..<S where Int(negatives[kk]) != target && held(Int(negatives[kk])) { g += row[1 + kk] }
+                        dBeta[i] = g
+                    }
+                  }
                 }
+              }
             }
         }
         return (rowLoss.reduce(0, +), nv)
@@ -126,6 +155,11 @@ extension Network {
                 for i in 0..<nv { s += logits.p[i * cols + 1 + kk] }
                 addBias(Int(j), s)
             }
+        }
+        if shape.repeatBias {
+            var g: T = 0
+            for i in 0..<nv { g += repeatGrad[i] }
+            G[.repeatBias][0] += g
         }
         for (i, r) in validRows.enumerated() {
             let dst = dU.p + r * d, src = duv.p + i * ldu

@@ -75,6 +75,11 @@ public struct TrainConfig: Sendable, Equatable {
     /// Train on events without a timestamp as targets too. false: they are inputs only (their
     /// order within the user is file order, not time order — ml-1m-full's untimed prefix).
     public var untimedTargets = true
+    /// Learn the repeat term β (MODEL.md "Scores"): one scalar added to the score of every item
+    /// the user state holds, so the model learns from the data how likely a user is to pick an
+    /// item again (ML-1M: never — a movie is rated once). Off by default: a request then also
+    /// scores the held items one by one and merges them into the top k.
+    public var repeatBias = false
 
     public init() {}
 

@@ -57,7 +57,7 @@ public final class Trainer {
         guard dataset.nItems > 0 else { throw TrainError.noTrainingData("the data set has no items") }
         shape = NetworkShape(nItems: dataset.nItems, dim: config.dim, history: config.history,
                              timeDim: config.timeDim, timeBuckets: config.timeBuckets,
-                             textDim: config.textDim, fusion: config.fusion)
+                             textDim: config.textDim, fusion: config.fusion, repeatBias: config.repeatBias)
         let cold = ColdItems.choose(nItems: dataset.nItems, fraction: config.coldFraction, seed: config.coldSeed)
         self.cold = cold
         validationData = cold.isEmpty ? dataset : dataset.keepingUsers(split: .validation) { !cold.mask[Int($0)] }

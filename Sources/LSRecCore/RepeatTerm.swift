@@ -1,0 +1,64 @@
+import LSRecKernels
+
+/// The repeat term of MODEL.md ("Scores"): a model trained with it (`score.repeat_bias`) adds one
+/// learned weight β to the score of every distinct item among the events the user state holds.
+/// Every scoring path adds it the same way, so a ranking and its scores agree to the bit:
+/// `scores` add β to the held items' entries; the top-K paths rank every other item as before
+/// (the held ones excluded) and merge in the held items scored one by one — at most L of them.
+extension Model {
+    /// The distinct model items among the state's held events (dense indices, first occurrence
+    /// first): the items β applies to. Empty when the model has no repeat term.
+    func repeatedItems(_ state: UserState) -> [Int] {
+        guard repeatBias != nil, state.historyCount > 0 else { return [] }
+        var seen = ExclusionSet(capacity: state.historyCount)
+        var out: [Int] = []
+        state.forEachHeldItem { _, i in if seen.insert(i) { out.append(i) } }
+        return out
+    }
+
+    /// What a top-K request leaves out of its scan, and the held items it ranks apart: with the
+    /// repeat term (and the held items not excluded anyway), the set holds `extra` and every held
+    /// item, and `repeated` lists the distinct held items not in `extra` — one set, one pass.
+    /// Otherwise `exclusionSet`'s set and no repeated items.
+    func requestExclusions(_ state: UserState, excludeSeen: Bool, extra: [Int]) -> (excluded: ExclusionSet?, repeated: [Int]) {
+        guard repeatBias != nil, !excludeSeen, state.historyCount > 0 else {
+            return (exclusionSet(state, excludeSeen: excludeSeen, extra: extra), [])
+        }
+        var set = ExclusionSet(capacity: state.historyCount + extra.count)
+        for i in extra where i >= 0 && i < nItems { set.insert(i) }
+        var repeated: [Int] = []
+        repeated.reserveCapacity(state.historyCount)
+        set.insertAll(appendingNewTo: &repeated) { insert in state.forEachHeldItem { _, i in insert(i) } }
+        return (set, repeated)
+    }
+
+    /// s[i] += β for the state's held items; `scores` holds the N model scores.
+    func addRepeatTerm(_ state: UserState, to scores: UnsafeMutableBufferPointer<Float>) {
+        guard let beta = repeatBias else { return }
+        for i in repeatedItems(state) { scores[i] += beta }
+    }
+
+    /// The k best of `best` (the ranking of every other item) and `repeated` (held items left out
+    /// of it), the latter scored u · e_i + b_i + β by `lsk_score_gathered` (bit for bit the block
+    /// kernel's dot products, read in place), so the result equals ranking `scores` outright.
+    func mergeRepeated(_ best: [ScoredItem], _ repeated: [Int], userVector u: UnsafePointer<Float>,
+                       k: Int) -> [ScoredItem] {
+        guard let beta = repeatBias, !repeated.isEmpty else { return best }
+        let d = dim, m = repeated.count
+        var heap = TopKHeap(k: k, capacityHint: best.count + m)
+        for s in best { heap.offer(s.index, s.score) }
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: m) { rows in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: m) { out in
+                items.withUnsafeBufferPointer { x in
+                    for (r, i) in repeated.enumerated() { rows[r] = x.baseAddress! + i * d }
+                    _ = lsk_score_gathered(rows.baseAddress!, m, d, u, out.baseAddress!)
+                }
+                // + b_i, then + β: the operations (and bits) of `scores` and `addRepeatTerm`.
+                itemBias.withUnsafeBufferPointer { bias in
+                    for (r, i) in repeated.enumerated() { heap.offer(i, out[r] + bias[i] + beta) }
+                }
+            }
+        }
+        return heap.sorted()
+    }
+}
