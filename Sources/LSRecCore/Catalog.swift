@@ -204,15 +204,15 @@ public struct Catalog: Sendable {
             for j in 0..<d { s += u[j] * vectors[row * d + j] }
             return s
         }
-        let held = repeatedEntries(state)
+        let held = repeatedEntries(state), beta = model.repeatBias ?? 0
         return entries.map { e in
             switch e {
             case .model(let i):
                 let s = score(model.items, row: i, bias: model.itemBias[i])
-                return held.model.contains(i) ? s + model.repeatBias! : s
+                return held.model.contains(i) ? s + beta : s
             case .added(let a):
                 let s = score(addedVectors, row: a, bias: addedBias[a])
-                return held.added.contains(a) ? s + model.repeatBias! : s
+                return held.added.contains(a) ? s + beta : s
             }
         }
     }

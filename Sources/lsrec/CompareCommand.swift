@@ -30,6 +30,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Maximum epochs of the lsrec models (short, long, gate).") var epochs = TrainConfig().epochs
     @Option(help: "Maximum epochs of SASRec.") var sasrecEpochs = SASRecConfig().maxEpochs
     @Option(help: "Maximum epochs of BPR-MF.") var bprEpochs = BPRMF.Config().epochs
+    @Flag(help: "Train the lsrec models (short, long, gate) with the repeat term (see `lsrec train --help`).")
+    var repeatBias = false
     @Option(help: "Random seed for every model.") var seed: UInt64 = TrainConfig().seed
     @Option(help: "Worker threads (training and evaluation).") var threads = TrainConfig().threads
     @Option(help: "Validate on the first N evaluable users only (default: all).") var valUsers: Int?
@@ -84,6 +86,7 @@ struct CompareCommand: ParsableCommand {
                 let fusion = Fusion(rawValue: name)!  // `known` holds only valid names here
                 var c = TrainConfig()
                 c.fusion = fusion; c.dim = dim; c.epochs = epochs; c.seed = seed; c.threads = threads; c.validationUsers = valUsers
+                c.repeatBias = repeatBias
                 do { try c.validate() } catch { throw ValidationError("\(error)") }
                 let trainer = try Trainer(dataset: ds, config: c)
                 try trainer.run { r in
