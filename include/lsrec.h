@@ -316,7 +316,8 @@ lsrec_status lsrec_catalog_remove_item(lsrec_catalog *cat, int64_t item_id);
  *  have item_id, LSREC_E_INVALID_ARGUMENT if it was not removed). */
 lsrec_status lsrec_catalog_restore_item(lsrec_catalog *cat, int64_t item_id);
 /** The item vector e (d floats, cap >= d) and, if bias is not NULL, the bias b of a catalogue
- *  item: its score for user vector u (lsrec_user_vector) is u . e + b. */
+ *  item: its score for user vector u (lsrec_user_vector) is u . e + b (+ the repeat term's beta when
+ *  the state holds the item and the model has the term, docs/MODEL.md). */
 lsrec_status lsrec_catalog_item_vector(const lsrec_catalog *cat, int64_t item_id, float *out, size_t cap,
                                        float *bias);
 /** lsrec_score_items over the catalogue: scores of n catalogue items (model or added); an id not

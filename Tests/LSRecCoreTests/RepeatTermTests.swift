@@ -22,7 +22,7 @@ final class RepeatTermTests: XCTestCase {
         for beta: Float in [-2.5, 0.75] {
             let model = try Model(bytes: TestModel.bytes(repeatBias: beta))
             XCTAssertEqual(model.repeatBias, beta)
-            XCTAssertEqual(model.fingerprint == plain.fingerprint, false, "β is part of the weights")
+            XCTAssertNotEqual(model.fingerprint, plain.fingerprint, "β is part of the weights")
             let s = try stateWithRepeats(model)
             let sp = try stateWithRepeats(plain)
             let held = Set(s.history.map(\.item))

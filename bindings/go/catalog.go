@@ -177,7 +177,8 @@ func (c *Catalog) RestoreItem(item int64) error {
 }
 
 // ItemVector returns a catalogue item's vector e (Dim floats) and bias b: its score for user
-// vector u (Model.UserVector) is u·e + b.
+// vector u (Model.UserVector) is u·e + b (+ the repeat term's β when the state holds the item and
+// the model has the term, docs/MODEL.md).
 func (c *Catalog) ItemVector(item int64) ([]float32, float32, error) {
 	cp, err := c.use()
 	if err != nil {

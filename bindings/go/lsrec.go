@@ -729,7 +729,8 @@ func (m *Model) Explain(s *State, item int64, k int) ([]Contribution, error) {
 	})
 }
 
-// UserVector returns the user vector u (Dim floats); scores are u·e_i + b_i.
+// UserVector returns the user vector u (Dim floats); scores are u·e_i + b_i (+ β on held items
+// for a model with the repeat term, docs/MODEL.md).
 func (m *Model) UserVector(s *State, opts ...Option) ([]float32, error) {
 	o := collect(opts)
 	mp, sp, err := s.lockFor(m)

@@ -153,7 +153,8 @@ class Catalog(_Owner):
 
     def item_vector(self, item: int) -> Tuple[np.ndarray, float]:
         """``(e float32[dim], b)`` of a catalogue item: its score is ``u . e + b`` for the user
-        vector ``u`` (:meth:`Model.user_vector`)."""
+        vector ``u`` (:meth:`Model.user_vector`), plus the repeat term's beta when the state holds
+        the item and the model has the term (docs/MODEL.md)."""
         out = np.empty(self._model.dim, dtype=np.float32)
         bias = c_float()
         _native.check(_lib().lsrec_catalog_item_vector(self._h(), _item(item), _ptr(out), out.size, byref(bias)))

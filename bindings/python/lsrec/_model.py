@@ -488,7 +488,7 @@ class Model(_Owner):
 
     def user_vector(self, state: "State", now: Time = None) -> np.ndarray:
         """The user vector u (float32, length :attr:`dim`) at time ``now``; scores are
-        ``u . e_i + b_i``."""
+        ``u . e_i + b_i`` (plus beta on held items for a model with the repeat term, docs/MODEL.md)."""
         out = np.empty(self._dim, dtype=np.float32)
         with self._use(state) as h:
             _native.check(_native.lib().lsrec_user_vector(self._h(), h, _seconds(now), _ptr(out), out.size))
