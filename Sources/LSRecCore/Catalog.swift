@@ -246,11 +246,7 @@ public struct Catalog: Sendable {
             x.append(contentsOf: repeatElement(false, count: m))
             if excludeSeen {
                 state.forEachHeldItem { _, i in x[i] = true }
-                if state.holdsAddedItems {
-                    for r in 0..<state.historyCount {
-                        if case .added(let id) = state.heldItem(r), let a = addedIndex[id] { x[n + a] = true }
-                    }
-                }
+                for a in heldAddedPositions(state) { x[n + a] = true }
             }
             for id in exclude {
                 switch entry(id) {
@@ -271,13 +267,18 @@ public struct Catalog: Sendable {
     /// model has no repeat term.
     func repeatedEntries(_ state: UserState) -> (model: Set<Int>, added: Set<Int>) {
         guard model.repeatBias != nil else { return ([], []) }
+        return (Set(model.repeatedItems(state)), heldAddedPositions(state))
+    }
+
+    /// Positions in the added list of the added items the state holds events on and that are
+    /// still in this catalogue.
+    func heldAddedPositions(_ state: UserState) -> Set<Int> {
         var added = Set<Int>()
-        if state.holdsAddedItems {
-            for r in 0..<state.historyCount {
-                if case .added(let id) = state.heldItem(r), let a = addedIndex[id] { added.insert(a) }
-            }
+        guard state.holdsAddedItems else { return added }
+        for r in 0..<state.historyCount {
+            if case .added(let id) = state.heldItem(r), let a = addedIndex[id] { added.insert(a) }
         }
-        return (Set(model.repeatedItems(state)), added)
+        return added
     }
 
     /// Which held events drove the score of visible item `id` (MODEL.md, "Scores and

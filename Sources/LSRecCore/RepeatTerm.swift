@@ -9,27 +9,7 @@ extension Model {
     /// The distinct model items among the state's held events (dense indices, first occurrence
     /// first): the items β applies to. Empty when the model has no repeat term.
     func repeatedItems(_ state: UserState) -> [Int] {
-        guard repeatBias != nil, state.historyCount > 0 else { return [] }
-        var seen = ExclusionSet(capacity: state.historyCount)
-        var out: [Int] = []
-        state.forEachHeldItem { _, i in if seen.insert(i) { out.append(i) } }
-        return out
-    }
-
-    /// What a top-K request leaves out of its scan, and the held items it ranks apart: with the
-    /// repeat term (and the held items not excluded anyway), the set holds `extra` and every held
-    /// item, and `repeated` lists the distinct held items not in `extra` — one set, one pass.
-    /// Otherwise `exclusionSet`'s set and no repeated items.
-    func requestExclusions(_ state: UserState, excludeSeen: Bool, extra: [Int]) -> (excluded: ExclusionSet?, repeated: [Int]) {
-        guard repeatBias != nil, !excludeSeen, state.historyCount > 0 else {
-            return (exclusionSet(state, excludeSeen: excludeSeen, extra: extra), [])
-        }
-        var set = ExclusionSet(capacity: state.historyCount + extra.count)
-        for i in extra where i >= 0 && i < nItems { set.insert(i) }
-        var repeated: [Int] = []
-        repeated.reserveCapacity(state.historyCount)
-        set.insertAll(appendingNewTo: &repeated) { insert in state.forEachHeldItem { _, i in insert(i) } }
-        return (set, repeated)
+        requestExclusions(state, excludeSeen: false, extra: []).repeated
     }
 
     /// s[i] += β for the state's held items; `scores` holds the N model scores.

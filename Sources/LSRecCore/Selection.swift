@@ -93,41 +93,39 @@ struct ExclusionSet {
     @inline(__always)
     private static func slot(_ index: Int, _ mask: Int) -> Int { (index &* 0x9E37_79B9) >> 7 & mask }
 
-    /// Adds a dense index in 0..<Int32.max (others are ignored: they name no item); true when it
-    /// was not in the set before.
-    @discardableResult
-    mutating func insert(_ index: Int) -> Bool {
-        guard index >= 0 && index < Int(Int32.max) else { return false }
-        var s = slot(index)
-        while slots[s] >= 0 {
-            if slots[s] == Int32(index) { return false }
-            s = (s + 1) & mask
-        }
-        slots[s] = Int32(index)
-        isEmpty = false
-        return true
+    /// Adds a dense index in 0..<Int32.max (others are ignored: they name no item).
+    mutating func insert(_ index: Int) {
+        let mask = self.mask
+        if slots.withUnsafeMutableBufferPointer({ Self.insert(index, into: $0, mask: mask) }) { isEmpty = false }
     }
 
     /// Inserts every index `body` yields (as `insert` does) and appends each one that was not in
     /// the set yet to `added`, in order. One pass on the slots' buffer: inserting a user's held
-    /// items one `insert` at a time paid the array's uniqueness and bounds checks per probe.
+    /// items one `insert` at a time paid the array's uniqueness check per item.
     mutating func insertAll(appendingNewTo added: inout [Int], _ body: ((Int) -> Void) -> Void) {
         let mask = self.mask
         var any = false
         slots.withUnsafeMutableBufferPointer { slots in
             body { index in
-                guard index >= 0 && index < Int(Int32.max) else { return }
-                var s = Self.slot(index, mask)
-                while slots[s] >= 0 {
-                    if slots[s] == Int32(index) { return }
-                    s = (s + 1) & mask
-                }
-                slots[s] = Int32(index)
+                guard Self.insert(index, into: slots, mask: mask) else { return }
                 any = true
                 added.append(index)
             }
         }
         if any { isEmpty = false }
+    }
+
+    /// The probe both inserts share: true when `index` was added (not present, and a valid index).
+    @inline(__always)
+    private static func insert(_ index: Int, into slots: UnsafeMutableBufferPointer<Int32>, mask: Int) -> Bool {
+        guard index >= 0 && index < Int(Int32.max) else { return false }
+        var s = slot(index, mask)
+        while slots[s] >= 0 {
+            if slots[s] == Int32(index) { return false }
+            s = (s + 1) & mask
+        }
+        slots[s] = Int32(index)
+        return true
     }
 
     /// The slots (−1 = empty) and the mask, for lsk_screen_select, which probes them with the same

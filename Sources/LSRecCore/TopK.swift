@@ -40,14 +40,24 @@ public func topK(_ scores: [Float], k: Int, excluded: [Bool]? = nil) -> [ScoredI
 }
 
 extension Model {
-    /// The state's held items and `extra` dense indices as a set, or nil when there is nothing to exclude.
-    func exclusionSet(_ state: UserState, excludeSeen: Bool, extra: [Int]) -> ExclusionSet? {
-        let held = excludeSeen ? state.historyCount : 0
-        guard held > 0 || !extra.isEmpty else { return nil }
+    /// What a top-K request leaves out of its scan — `extra` dense indices and, with `excludeSeen`,
+    /// the state's held items; nil when that is nothing — and the held items it ranks apart: with
+    /// the repeat term (RepeatTerm.swift) and the held items not excluded, they are left out of the
+    /// scan too, and `repeated` lists the distinct ones not in `extra`. One set, one pass.
+    func requestExclusions(_ state: UserState, excludeSeen: Bool, extra: [Int]) -> (excluded: ExclusionSet?, repeated: [Int]) {
+        let ranksHeldApart = repeatBias != nil && !excludeSeen
+        let held = excludeSeen || ranksHeldApart ? state.historyCount : 0
+        guard held > 0 || !extra.isEmpty else { return (nil, []) }
         var set = ExclusionSet(capacity: held + extra.count)
-        if excludeSeen { state.forEachHeldItem { _, item in set.insert(item) } }
         for i in extra where i >= 0 && i < nItems { set.insert(i) }
-        return set.isEmpty ? nil : set
+        var repeated: [Int] = []
+        if ranksHeldApart {
+            repeated.reserveCapacity(held)
+            set.insertAll(appendingNewTo: &repeated) { insert in state.forEachHeldItem { _, i in insert(i) } }
+        } else if held > 0 {
+            state.forEachHeldItem { _, i in set.insert(i) }
+        }
+        return (set.isEmpty ? nil : set, repeated)
     }
 
     /// The k best items for the user vector u (d floats), skipping `excluded`. Items are scored a

@@ -45,8 +45,10 @@ extension Network {
                         for j in masked { for i in 0..<m { blk[i * n + Int(j)] = -T.greatestFiniteMagnitude / 4 } }
                         for i in 0..<m {
                             let row = blk + i * n
-                            if beta != nil { heldMarks[w].collect(b, row: validRows[r0 + i]) }
-                            if let beta { for j in heldMarks[w].items { row[Int(j)] += beta } }
+                            if let beta {
+                                heldMarks[w].collect(b, row: validRows[r0 + i])
+                                for j in heldMarks[w].items { row[Int(j)] += beta }
+                            }
                             out[r0 + i] = softmaxCrossEntropy(row, n, target: Int(b.target[validRows[r0 + i]]), scale: invN)
                             // The fast exp floors at e^-87.3, not 0: make masked gradients exactly 0.
                             for j in masked { row[Int(j)] = 0 }
