@@ -3,7 +3,11 @@
  *
  *   floors [REPEATS] [N_ITEMS] [D]
  *
- * Prints key=value lines (medians over REPEATS runs, default 5, after a warm-up):
+ * Prints key=value lines, each rate the best of REPEATS runs (default 5) after a warm-up: a limit
+ * of the machine, which another tenant's load can only lower, so the best run is the estimate and
+ * a figure measured against it is not flattered by a disturbed run (the median of five once read
+ * 111 GFLOP/s for sgemm, and 140-158 in the runs right after). sgemv_us, a time to compare
+ * with rather than a limit, is the median like every engine figure:
  *   sgemm_gflops        cblas_sgemm, 1 thread, square n = 1536 (2n³ flops per call)
  *   sgemm_b256_gflops   the batch-scoring shape: [256 x 64] x [64 x 1M]ᵀ in blocks of 64k items
  *   read_gbs            read-only sum over 1 GiB (64 independent accumulators, vectorised)
@@ -27,6 +31,14 @@ void openblas_set_num_threads(int);
 
 
 
+
+/* The highest of n rates. */
+static double best_rate(const double *v, int n) {
+    double b = v[0];
+    for (int i = 1; i < n; i++)
+        if (v[i] > b) b = v[i];
+    return b;
+}
 
 static float *filled(size_t n, float v) {
     float *p = aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64);
@@ -69,7 +81,7 @@ int main(int argc, char **argv) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
             runs[r] = 2.0 * n * n * (double)n / (now_s() - t) / 1e9;
         }
-        printf("sgemm_gflops=%.2f\n", median(runs, reps));
+        printf("sgemm_gflops=%.2f\n", best_rate(runs, reps));
         free(a); free(b); free(c);
     }
     { /* the batch-scoring shape: U [256 x 64] times a 64k-item block of X [64k x 64], transposed */
@@ -81,7 +93,7 @@ int main(int argc, char **argv) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, nb, k, 1, u, k, x, k, 0, s, nb);
             runs[r] = 2.0 * m * nb * (double)k / (now_s() - t) / 1e9;
         }
-        printf("sgemm_b256_gflops=%.2f\n", median(runs, reps));
+        printf("sgemm_b256_gflops=%.2f\n", best_rate(runs, reps));
         free(u); free(x); free(s);
     }
     { /* DRAM read */
@@ -93,7 +105,7 @@ int main(int argc, char **argv) {
             sink += sum_read(p, n);
             runs[r] = n * 4.0 / (now_s() - t) / 1e9;
         }
-        printf("read_gbs=%.2f\n", median(runs, reps));
+        printf("read_gbs=%.2f\n", best_rate(runs, reps));
         free(p);
     }
     { /* DRAM triad */
@@ -106,7 +118,7 @@ int main(int argc, char **argv) {
             runs[r] = 3.0 * n * 4.0 / (now_s() - t) / 1e9;
         }
         sink += a[n / 2];
-        printf("triad_gbs=%.2f\n", median(runs, reps));
+        printf("triad_gbs=%.2f\n", best_rate(runs, reps));
         free(a); free(b); free(c);
     }
     { /* cache-resident read, 1 MiB */
@@ -119,7 +131,7 @@ int main(int argc, char **argv) {
             for (int i = 0; i < inner; i++) sink += sum_read(p, n);
             runs[r] = (double)inner * n * 4.0 / (now_s() - t) / 1e9;
         }
-        printf("read_l2_gbs=%.2f\n", median(runs, reps));
+        printf("read_l2_gbs=%.2f\n", best_rate(runs, reps));
         free(p);
     }
     if (n_items > 0) { /* the scoring product alone: s = X u + b, X [n_items x 64] in cache */

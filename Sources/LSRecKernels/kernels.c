@@ -77,29 +77,54 @@ LSK_TARGET static inline __m256i first_lanes(size_t n) {
     return _mm256_loadu_si256((const __m256i *)(ramp + 8 - n));
 }
 
+/* Rows [from, rows) one at a time (those past the last whole block of eight); returns the
+ * larger of `best` and their scores. */
+LSK_TARGET static inline __attribute__((always_inline)) float
+score_rows_avx2_tail(const float *x, size_t ld, const float *const *ptrs, size_t from, size_t rows, size_t body,
+                     size_t rem, __m256i mask, __m256 utail, const float *u, const float *bias, float *out, float best) {
+    for (size_t i = from; i < rows; i++) {
+        const float *r = LSK_ROW(i);
+        __m256 a = _mm256_setzero_ps();
+        for (size_t c = 0; c < body; c += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(r + c), _mm256_loadu_ps(u + c), a);
+        if (rem) a = _mm256_fmadd_ps(_mm256_maskload_ps(r + body, mask), utail, a);
+        float s = hsum8(a);
+        if (bias) s += bias[i];
+        out[i] = s;
+        if (s > best) best = s;
+    }
+    return best;
+}
+
 /* One body for strided rows (ptrs NULL) and rows by pointer; always inlined into the two
  * wrappers below with `ptrs` a compile-time NULL or not, so the strided loop (the item matrix's)
  * keeps its base + j * ld addressing instead of reading eight row pointers back from memory. */
 LSK_TARGET static inline __attribute__((always_inline)) float
 score_rows_avx2_body(const float *x, size_t ld, const float *const *ptrs, size_t rows, size_t d, const float *u,
                      const float *bias, float *out) {
-    size_t body = d - d % 8, rem = d % 8, i = 0;
+    size_t body = d - d % 8, rem = d % 8, full = rows / 8;
     /* The last d % 8 columns: masked loads read nothing past a row's end (or the matrix's). */
     __m256i mask = first_lanes(rem);
     __m256 utail = _mm256_maskload_ps(u + body, mask);
     /* max_ps(s, best) returns best where s is NaN: NaN scores never raise the block maximum. */
     __m256 best8 = _mm256_set1_ps(-INFINITY);
     float best = -INFINITY;
-    for (; i + 8 <= rows; i += 8) {
+    /* Gathered rows go last block first (the rows past the last whole block before them), so the
+     * first rows are the ones still in L1 afterwards: the attention's weighted sum reads them
+     * again from row 0 (lsk_sum_gathered). A row's score does not depend on the order. */
+    if (ptrs) best = score_rows_avx2_tail(x, ld, ptrs, full * 8, rows, body, rem, mask, utail, u, bias, out, best);
+    for (size_t n = 0; n < full; n++) {
+        size_t i = ptrs ? (full - 1 - n) * 8 : n * 8;
         __m256 a[8];
         for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
         if (ptrs) {
             const float *r[8];
             for (int j = 0; j < 8; j++) r[j] = ptrs[i + j];
-            /* The next eight rows (a user's held item vectors, or screened candidates: scattered
-             * over the item matrix and often out of L2): ask for them while these eight are summed. */
-            for (size_t j = i + 8; j < i + 16 && j < rows; j++)
-                for (size_t c = 0; c < d; c += 16) _mm_prefetch((const char *)(ptrs[j] + c), _MM_HINT_T0);
+            /* The next block's rows, the eight before these (a user's held item vectors, or screened
+             * candidates: scattered over the item matrix and often out of L2): ask for them while
+             * these eight are summed. */
+            if (i >= 8)
+                for (size_t j = i - 8; j < i; j++)
+                    for (size_t c = 0; c < d; c += 16) _mm_prefetch((const char *)(ptrs[j] + c), _MM_HINT_T0);
             for (size_t c = 0; c < body; c += 8) {
                 __m256 uc = _mm256_loadu_ps(u + c);  /* one load of u serves eight rows */
                 for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r[j] + c), uc, a[j]);
@@ -120,16 +145,7 @@ score_rows_avx2_body(const float *x, size_t ld, const float *const *ptrs, size_t
         _mm256_storeu_ps(out + i, s);
         best8 = _mm256_max_ps(s, best8);
     }
-    for (; i < rows; i++) {
-        const float *r = LSK_ROW(i);
-        __m256 a = _mm256_setzero_ps();
-        for (size_t c = 0; c < body; c += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(r + c), _mm256_loadu_ps(u + c), a);
-        if (rem) a = _mm256_fmadd_ps(_mm256_maskload_ps(r + body, mask), utail, a);
-        float s = hsum8(a);
-        if (bias) s += bias[i];
-        out[i] = s;
-        if (s > best) best = s;
-    }
+    if (!ptrs) best = score_rows_avx2_tail(x, ld, ptrs, full * 8, rows, body, rem, mask, utail, u, bias, out, best);
     float lanes[8];
     _mm256_storeu_ps(lanes, best8);
     for (int j = 0; j < 8; j++)
@@ -146,9 +162,22 @@ LSK_TARGET static float score_rows_avx2_gathered(const float *const *ptrs, size_
     return score_rows_avx2_body(NULL, 0, ptrs, rows, d, u, NULL, out);
 }
 
-/* out[c] += Σ_r w[r] rows[r][c], 32 columns (four registers) at a time, rows in order. */
+/* out[c] += Σ_r w[r] rows[r][c], rows in order, 64 columns (eight registers) at a time, then 32,
+ * 8 and 1: at d = 64 one pass over the rows, which the attention's scores (lsk_score_gathered,
+ * last row first) have just left in L1 from row 0 on; each column's sum is the same whatever
+ * the blocking. */
 LSK_TARGET static void sum_gathered_avx2(const float *const *rows, size_t m, size_t d, const float *w, float *out) {
     size_t c = 0;
+    for (; c + 64 <= d; c += 64) {
+        __m256 a[8];
+        for (int j = 0; j < 8; j++) a[j] = _mm256_loadu_ps(out + c + 8 * j);
+        for (size_t r = 0; r < m; r++) {
+            __m256 wr = _mm256_broadcast_ss(w + r);
+            const float *p = rows[r] + c;
+            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(p + 8 * j), wr, a[j]);
+        }
+        for (int j = 0; j < 8; j++) _mm256_storeu_ps(out + c + 8 * j, a[j]);
+    }
     for (; c + 32 <= d; c += 32) {
         __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
         __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
@@ -602,7 +631,8 @@ LSK_TARGET_H static void screen_select_avx2(const uint16_t *xh, size_t rows, siz
  *      with the k best held so far give a lower bound L of the new k-th best (k distinct rows
  *      reach it), so only the few rows >= L can change the k best;
  *   2. those rows update the k best (a descending array), giving the k-th best T and the cutoff;
- *   3. the rows >= the cutoff are listed in row order.
+ *   3. the rows >= the cutoff are listed in row order
+ * (2 and 3 over the rows one pass found near the top, when they are few: chunk_select).
  * The same scores (the same instructions per row) and the same k best as the one-pass
  * selection, so the same final cutoff; only rows below it are no longer listed. Both screens use
  * it (int8_chunk, half_chunk score a chunk); the passes are AVX2, as fast here as an AVX-512
@@ -613,6 +643,9 @@ LSK_TARGET_H static void screen_select_avx2(const uint16_t *xh, size_t rows, siz
 /* Rows per chunk: their scores (16 KB, on the stack) stay in L1 while they are selected from.
  * 2,048 rows took 4% longer at ML-1M's 3,667 (the fixed work per chunk, twice). */
 #define LSK_SCREEN_CHUNK 4096
+/* Room for the rows near the top that chunk_select keeps in one pass (a multiple of 8, and row
+ * offsets within a chunk fit 16 bits). */
+#define LSK_NEAR_ROWS 512
 
 /* v into the k best (descending, ties kept) when it belongs there. */
 static inline void best_insert(float *top, size_t *held, size_t k, float v) {
@@ -658,6 +691,41 @@ LSK_TARGET_H static int chunk_select(screen_select_state *st, float *buf, size_t
     memcpy(lower, top, *held * sizeof(float));
     for (int j = 0; j < 64; j++)
         if (maxima[j] > -INFINITY) best_insert(lower, &nl, k, maxima[j]);
+    /* With k rows known, one pass keeps the rows that can matter in steps 2 and 3: the final
+     * k-th best is >= L (k distinct rows reach L), so the final cutoff is >= cutoff_below(L) and
+     * no row below it is taken or listed. Steps 2 and 3 then run over those few (27 per ML-1M
+     * request on average), in row order as over the chunk: one pass over the chunk instead of
+     * two. More than LSK_NEAR_ROWS of them (a large slack, many ties): the two passes below. */
+    if (nl == k) {
+        uint16_t near[LSK_NEAR_ROWS];
+        size_t nn = 0;
+        const float least = lower[k - 1];
+        const __m256 wide = _mm256_set1_ps(cutoff_below(least, st->slack));
+        for (i = 0; i < m && nn <= LSK_NEAR_ROWS - 8; i += 8) {
+            unsigned hit = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(buf + i), wide, _CMP_GE_OQ));
+            while (hit) {
+                near[nn++] = (uint16_t)(i + (unsigned)__builtin_ctz(hit));
+                hit &= hit - 1;
+            }
+        }
+        if (i >= m) {
+            for (size_t j = 0; j < nn; j++)
+                if (buf[near[j]] >= least) best_insert(top, held, k, buf[near[j]]);
+            *cutoff = cutoff_below(top[k - 1], st->slack);  /* *held == k: nl was */
+            for (size_t j = 0; j < nn; j++) {
+                float a = buf[near[j]];
+                if (!(a >= *cutoff)) continue;
+                if (st->listed == st->cap) {
+                    listing_compact(st, *cutoff);
+                    if (st->listed == st->cap) return 0;
+                }
+                st->idx[st->listed] = (uint32_t)(c0 + near[j]);
+                st->score[st->listed] = a;
+                st->listed++;
+            }
+            return 1;
+        }
+    }
     /* Fewer than k rows known: every row is a candidate (-inf; NaN still never is). */
     const __m256 bound = _mm256_set1_ps(nl == k ? lower[k - 1] : -INFINITY);
     /* 2. The rows >= L into the k best. */

@@ -26,7 +26,9 @@ float lsk_gemv(const float *a, size_t lda, size_t rows, size_t cols, const float
 
 /* out[i] = rows[i][0 .. d) · u for i < m: lsk_score_rows on rows gathered by pointer (the
  * attention over a user's held events reads their item vectors where they are, without copying
- * them into a block). Same summation order and bits as lsk_score_rows; returns the maximum. */
+ * them into a block). Same summation order and bits as lsk_score_rows; returns the maximum.
+ * The vector path reads the rows last first, so that lsk_sum_gathered, which reads them from the
+ * first, finds most of them still in L1. */
 float lsk_score_gathered(const float *const *rows, size_t m, size_t d, const float *u, float *out);
 
 /* out[c] = Σ_r w[r] · rows[r][c] for c < d (the attention's weighted mean), rows summed in order. */
