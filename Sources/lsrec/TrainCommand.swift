@@ -143,11 +143,15 @@ struct TrainCommand: ParsableCommand {
         say("BLAS: OpenBLAS kernels \(BLASKernels.description)")
         let epochLog = try log.map { try EpochLog(path: $0, append: resume) }
         let bar = quiet ? nil : ProgressBar()
+        var lossSecondsBefore = trainer.lossSeconds
         try trainer.run(checkpointPath: ckpt, log: epochLog, progressBar: bar?.enabled == true ? bar : nil) { r in
             let rate = Double(trainer.sequences.targetCount) / max(r.trainSeconds, 1e-9)
+            // The loss/scoring part's share of the epoch (bench/compare.py prices its FLOPs by it).
+            let lossPart = trainer.lossSeconds - lossSecondsBefore
+            lossSecondsBefore = trainer.lossSeconds
             say("epoch \(r.epoch): loss \(fmt(r.trainLoss)), val NDCG@10 \(fmt(r.valNDCG10)) HR@10 \(fmt(r.valHR10)), "
-                + String(format: "%.1f s (training %.1f s, %.0f events/s; validation %.1f s)",
-                         r.seconds, r.trainSeconds, rate, r.seconds - r.trainSeconds))
+                + String(format: "%.1f s (training %.1f s, %.0f events/s, loss/scoring part %.1f s; validation %.1f s)",
+                         r.seconds, r.trainSeconds, rate, lossPart, r.seconds - r.trainSeconds))
         }
         let bytes = try trainer.exportBytes()
         try FileIO.writeAtomically(bytes, to: out)

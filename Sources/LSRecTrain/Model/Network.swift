@@ -47,6 +47,9 @@ public final class Network<T: TrainScalar> {
     var validRows: [Int] = []
     var batch: WindowBatch?
     var lossTargets = 0
+    /// Wall seconds spent in the loss/scoring part (`lossForward`, `lossBackward`: the scores over
+    /// the catalogue, the softmax and their gradients) since this network was made. Timing only.
+    public private(set) var lossSeconds = 0.0
     /// Sampled softmax: log(S·Q(j)) per item, set by the trainer; negatives of the current window.
     public var logExpectedCount: [T] = []
     var negatives: [Int32] = []
@@ -181,6 +184,8 @@ public final class Network<T: TrainScalar> {
                 lstmForward(batch, P)
                 if shape.fusion != .short { attentionForward(batch, P) }
                 fusionForward(batch, P)
+                let t0 = monotonicSeconds()
+                defer { lossSeconds += monotonicSeconds() - t0 }
                 return lossForward(batch, P)
             }
         }
@@ -196,7 +201,9 @@ public final class Network<T: TrainScalar> {
                     let P = TensorPointers(base: UnsafeMutablePointer(mutating: pv.baseAddress!), layout: layout)
                     let G = TensorPointers(base: gv.baseAddress!, layout: layout)
                     dH.zero()
+                    let t0 = monotonicSeconds()
                     lossBackward(batch, P, G)
+                    lossSeconds += monotonicSeconds() - t0
                     fusionBackward(batch, P, G)
                     if shape.fusion != .short { attentionBackward(batch, P, G) }
                     lstmBackward(batch, P, G)

@@ -103,6 +103,9 @@ public final class Trainer {
         }
     }
 
+    /// Wall seconds the network has spent in its loss/scoring part so far (`Network.lossSeconds`).
+    public var lossSeconds: Double { network.lossSeconds }
+
     /// True once early stopping has triggered or every epoch has run.
     public var finished: Bool { epoch >= config.epochs || badEpochs >= config.patience }
 
