@@ -635,8 +635,8 @@ def scale_rows(tbl: Table, N: int, a: argparse.Namespace, sg: float, rd: float, 
     # catalogue would be 10 GB on a shared 24 GB machine, so big catalogues batch fewer users.
     users = 256 if 256 * N * 4 <= 2e9 else 32
     try:
-        # Twice, each time figure the better of the two (the request rows' rule for the C engine:
-        # a burst of load from another tenant must not decide a figure); memory from the first.
+        # Twice, each timing the better of the two (the request rows' rule for the C engine: a
+        # burst of load from another tenant must not decide a figure); memory from the first run.
         c, c2 = (run_kv([os.path.join(BIN, "engine"), path, str(R), "5", str(users), "1"]) for _ in range(2))
         for key in ("topk_us", "batch_user_us"):
             c[key] = str(min(float(c[key]), float(c2[key])))
