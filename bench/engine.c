@@ -15,7 +15,8 @@
  * and memory: rss_before_load_kb, rss_after_load_kb, peak_rss_load_kb (VmHWM right after the load), file_bytes, load_s, state_blob_bytes
  * (after 300 events), state_mem_bytes (RSS growth per state over 4000 restored full states),
  * plus checksum=... (a digest of every top-10 id and score bit of the last run) and screens_items.
- * LSREC_BENCH_SCREEN=1 in the environment loads the model with LSREC_MODEL_SCREEN_ITEMS.
+ * LSREC_BENCH_SCREEN=1 in the environment loads the model with LSREC_MODEL_SCREEN_ITEMS;
+ * LSREC_BENCH_REQUESTS_ONLY=1 stops after request_us and checksum (to profile requests alone).
  */
 #define _POSIX_C_SOURCE 199309L
 #include <lsrec.h>
@@ -135,6 +136,14 @@ int main(int argc, char **argv) {
         if (r > 0) runs[r - 1] = (now_s() - a) / requests * 1e6;
     }
     printf("request_us=%.3f\nchecksum=%016llx\n", median(runs, repeats), (unsigned long long)digest);
+    /* LSREC_BENCH_REQUESTS_ONLY=1: stop after the request stream (a profile of requests alone). */
+    const char *only_env = getenv("LSREC_BENCH_REQUESTS_ONLY");
+    if (only_env && strcmp(only_env, "1") == 0) {
+        for (int u = 0; u < users; u++) lsrec_state_free(st[u]);
+        free(st); free(ids);
+        lsrec_model_free(m);
+        return 0;
+    }
 
     /* The two halves alone: updates on clones (so the users' states stay as they are), top-k on users. */
     lsrec_state **cl = malloc(sizeof *cl * users);
