@@ -162,43 +162,29 @@ LSK_TARGET static float score_rows_avx2_gathered(const float *const *ptrs, size_
     return score_rows_avx2_body(NULL, 0, ptrs, rows, d, u, NULL, out);
 }
 
+/* out[c .. c + 8 regs) += Σ_r w[r] rows[r][c ..], rows in order, in `regs` registers (a constant
+ * at each call: the loops unroll). */
+LSK_TARGET static inline __attribute__((always_inline)) void
+sum_gathered_block(const float *const *rows, size_t m, size_t c, const float *w, float *out, const int regs) {
+    __m256 a[8];
+    for (int j = 0; j < regs; j++) a[j] = _mm256_loadu_ps(out + c + 8 * j);
+    for (size_t r = 0; r < m; r++) {
+        __m256 wr = _mm256_broadcast_ss(w + r);
+        const float *p = rows[r] + c;
+        for (int j = 0; j < regs; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(p + 8 * j), wr, a[j]);
+    }
+    for (int j = 0; j < regs; j++) _mm256_storeu_ps(out + c + 8 * j, a[j]);
+}
+
 /* out[c] += Σ_r w[r] rows[r][c], rows in order, 64 columns (eight registers) at a time, then 32,
  * 8 and 1: at d = 64 one pass over the rows, which the attention's scores (lsk_score_gathered,
  * last row first) have just left in L1 from row 0 on; each column's sum is the same whatever
  * the blocking. */
 LSK_TARGET static void sum_gathered_avx2(const float *const *rows, size_t m, size_t d, const float *w, float *out) {
     size_t c = 0;
-    for (; c + 64 <= d; c += 64) {
-        __m256 a[8];
-        for (int j = 0; j < 8; j++) a[j] = _mm256_loadu_ps(out + c + 8 * j);
-        for (size_t r = 0; r < m; r++) {
-            __m256 wr = _mm256_broadcast_ss(w + r);
-            const float *p = rows[r] + c;
-            for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(p + 8 * j), wr, a[j]);
-        }
-        for (int j = 0; j < 8; j++) _mm256_storeu_ps(out + c + 8 * j, a[j]);
-    }
-    for (; c + 32 <= d; c += 32) {
-        __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
-        __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
-        for (size_t r = 0; r < m; r++) {
-            __m256 wr = _mm256_broadcast_ss(w + r);
-            const float *p = rows[r] + c;
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p), wr, a0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 8), wr, a1);
-            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 16), wr, a2);
-            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(p + 24), wr, a3);
-        }
-        _mm256_storeu_ps(out + c, a0);
-        _mm256_storeu_ps(out + c + 8, a1);
-        _mm256_storeu_ps(out + c + 16, a2);
-        _mm256_storeu_ps(out + c + 24, a3);
-    }
-    for (; c + 8 <= d; c += 8) {
-        __m256 a = _mm256_loadu_ps(out + c);
-        for (size_t r = 0; r < m; r++) a = _mm256_fmadd_ps(_mm256_loadu_ps(rows[r] + c), _mm256_broadcast_ss(w + r), a);
-        _mm256_storeu_ps(out + c, a);
-    }
+    for (; c + 64 <= d; c += 64) sum_gathered_block(rows, m, c, w, out, 8);
+    for (; c + 32 <= d; c += 32) sum_gathered_block(rows, m, c, w, out, 4);
+    for (; c + 8 <= d; c += 8) sum_gathered_block(rows, m, c, w, out, 1);
     for (; c < d; c++) {
         float a = out[c];
         for (size_t r = 0; r < m; r++) a += w[r] * rows[r][c];
@@ -438,6 +424,14 @@ static void listing_compact(screen_select_state *st, float cutoff) {
     st->listed = m;
 }
 
+/* Room for n more listed rows: when the list is full, the rows listed under a cutoff lower than
+ * `cutoff` are dropped first (ties can list many rows); 0 when the n still do not fit. */
+static int list_room(screen_select_state *st, size_t n, float cutoff) {
+    if (st->listed + n <= st->cap) return 1;
+    listing_compact(st, cutoff);
+    return st->listed + n <= st->cap;
+}
+
 /* A selection's result: the final cutoff, and how many rows are listed (SIZE_MAX on overflow):
  * the rows at or above the final cutoff, those listed under a lower one dropped. */
 static size_t screen_finish(screen_select_state *st, float *cutoff) {
@@ -481,10 +475,9 @@ static int excluded(const screen_select_state *st, size_t row) {
 static void screen_take(screen_select_state *st, size_t row, float a) {
     if (a < st->cutoff) return;               /* the cutoff may have risen within the block */
     if (st->excl && excluded(st, row)) return;
-    if (st->listed == st->cap) {
-        /* Ties can list many rows: drop what the risen cutoff rules out; full still = overflow. */
-        listing_compact(st, st->cutoff);
-        if (st->listed == st->cap) { st->overflow = 1; return; }
+    if (!list_room(st, 1, st->cutoff)) {
+        st->overflow = 1;
+        return;
     }
     st->idx[st->listed] = (uint32_t)row;
     st->score[st->listed] = a;
@@ -715,10 +708,7 @@ LSK_TARGET_H static int chunk_select(screen_select_state *st, float *buf, size_t
             for (size_t j = 0; j < nn; j++) {
                 float a = buf[near[j]];
                 if (!(a >= *cutoff)) continue;
-                if (st->listed == st->cap) {
-                    listing_compact(st, *cutoff);
-                    if (st->listed == st->cap) return 0;
-                }
+                if (!list_room(st, 1, *cutoff)) return 0;
                 st->idx[st->listed] = (uint32_t)(c0 + near[j]);
                 st->score[st->listed] = a;
                 st->listed++;
@@ -743,11 +733,8 @@ LSK_TARGET_H static int chunk_select(screen_select_state *st, float *buf, size_t
     for (i = 0; i < m; i += 8) {
         unsigned hit = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(buf + i), cut, _CMP_GE_OQ));
         if (!hit) continue;
-        size_t n = (size_t)__builtin_popcount(hit);
-        if (st->listed + n > st->cap) {
-            listing_compact(st, *cutoff);  /* earlier chunks' rows below the risen cutoff */
-            if (st->listed + n > st->cap) return 0;
-        }
+        /* Full: earlier chunks' rows below the risen cutoff go first. */
+        if (!list_room(st, (size_t)__builtin_popcount(hit), *cutoff)) return 0;
         do {
             unsigned j = (unsigned)__builtin_ctz(hit);
             hit &= hit - 1;
