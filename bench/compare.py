@@ -391,19 +391,20 @@ def time_engines(eng: PyEngines, R: int, repeats: int) -> Dict[str, List[float]]
     return runs
 
 
-def screen_kind() -> str:
-    """The screen's format on this CPU (ItemScreen.bestFormat): int8 with AVX-512 VNNI."""
+def screen_kind(d: int) -> str:
+    """The screen's format on this CPU for rows of d values (ItemScreen.bestFormat): int8 where the
+    CPU has AVX2, FMA and F16C (the library's int8 kernels need them) and d <= 1040, else binary16."""
     try:
-        flags = open("/proc/cpuinfo").read()
+        flags = set(open("/proc/cpuinfo").read().split())
     except OSError:
-        flags = ""
-    return "int8" if "avx512_vnni" in flags and "avx512vl" in flags else "binary16"
+        flags = set()
+    return "int8" if {"avx2", "fma", "f16c"} <= flags and d <= 1040 else "binary16"
 
 
 def screen_bytes(n: int, d: int) -> int:
     """Bytes of the screen's copy: int8 values (d rounded up to 4) plus a float scale per item, or
     binary16 values."""
-    return n * ((d + 3) // 4 * 4 + 4) if screen_kind() == "int8" else n * d * 2
+    return n * ((d + 3) // 4 * 4 + 4) if screen_kind(d) == "int8" else n * d * 2
 
 
 def pair_ratio(runs: Dict[str, List[float]], a: str, b: str) -> Optional[float]:
@@ -582,7 +583,7 @@ def main() -> None:
             f"{second * 1024 / fb:.2f}× for a second model (target ≤ 1.2×); peak {peak * 1024 / fb:.1f}×")
     scr_second = int(c_scr[0].get("rss_second_model_kb", "-1"))
     tbl.add("memory: a second model loaded with the screen", f"{scr_second * 1024 / 1e6:.2f} MB", None, None, None,
-            f"{fb / 1e6:.2f} MB", f"{scr_second * 1024 / fb:.2f}× the file (the {screen_kind()} copy is {screen_bytes(n, d) / 1e6:.2f} MB)")
+            f"{fb / 1e6:.2f} MB", f"{scr_second * 1024 / fb:.2f}× the file (the {screen_kind(d)} copy is {screen_bytes(n, d) / 1e6:.2f} MB)")
     tbl.add("memory: state blob / in memory per user (300 events)", f"{c_out['state_blob_bytes']} B / {float(c_out['state_mem_bytes']):.0f} B",
             None, None, None, None, "target ≤ 2.5 KB")
     tbl.add("counts: FLOPs / bytes per update", None, None, None, None, f"{cnt.update_flops / 1e3:.0f} kFLOP / {cnt.update_bytes / 1e3:.0f} kB", "")
@@ -643,8 +644,8 @@ def scale_rows(tbl: Table, N: int, a: argparse.Namespace, sg: float, rd: float, 
     except subprocess.CalledProcessError as e:
         tbl.add(f"scale N={N}: failed", f"engine exit {e.returncode}", None, None, None, None, (e.stderr or "")[-200:])
         return
-    # The same catalogue loaded with the binary16 screen (LSREC_MODEL_SCREEN_ITEMS): one user's
-    # top-10 reads half the bytes; same results (checksum), checked here too.
+    # The same catalogue loaded with the screen (LSREC_MODEL_SCREEN_ITEMS): one user's top-10
+    # reads a quarter (int8) or half (binary16) of the bytes; same results (checksum), checked here too.
     cs = None
     try:
         os.environ["LSREC_BENCH_SCREEN"] = "1"
@@ -698,7 +699,7 @@ def scale_rows(tbl: Table, N: int, a: argparse.Namespace, sg: float, rd: float, 
         half_floor = screen_bytes(N, d) / (rd * 1e3)  # reading the screen's copy once from DRAM, µs
         tbl.add(f"scale N={N:,}: top-10, one user, screened model", us(ts, 0), None, us(ort_us, 0), None, us(half_floor, 0),
                 f"plain / screened = {topk / ts:.2f}×; {ts / top_floor:.2f}× the f32 bandwidth floor, "
-                f"{ts / half_floor:.2f}× the {screen_kind()} copy's; screen active: {cs.get('screens_items') == '1'}; "
+                f"{ts / half_floor:.2f}× the {screen_kind(d)} copy's; screen active: {cs.get('screens_items') == '1'}; "
                 f"RSS growth after load {(int(cs['rss_after_load_kb']) - int(cs['rss_before_load_kb'])) * 1024 / 1e9:.2f} GB")
     tbl.add(f"scale N={N:,}: top-10 batch of {users} (per user)", us(bat, 0), None, None, None, us(bat_floor, 0),
             f"{cnt.score_flops / (bat * 1e-6) / 1e9:.1f} GFLOP/s = {cnt.score_flops / (bat * 1e-6) / 1e9 / sg:.0%} of sgemm peak "

@@ -9,8 +9,9 @@
  *                      bench/screen_select.c Sources/LSRecKernels/kernels.c -lm)
  *   taskset -c 0 build/bench/screen_select [N] [SLACK] [ROUNDS] [int8|half]
  *
- * `half` times lsk_screen_select over a binary16 copy instead (the screen of CPUs without
- * AVX-512 VNNI; its slack then lists a different number of rows).
+ * `half` times lsk_screen_select over a binary16 copy instead (the screen for d > 1040, and of
+ * every CPU without VNNI before the AVX2 int8 kernel; its slack lists a different number of rows).
+ * The int8 run takes the VNNI kernel where the CPU has it, else the AVX2 one.
  *
  * Used for the prefetch threshold in kernels.c (LSK_SCREEN_PREFETCH_BYTES): build it from two
  * versions of kernels.c and run them alternately.
@@ -36,7 +37,7 @@ int main(int argc, char **argv) {
     float *scale = malloc(n * sizeof(float)), *bias = malloc(n * sizeof(float)), u[64];
     if (!xq || !xh || !scale || !bias) return 1;
     srand(1);
-    for (size_t i = 0; i < (n + 8) * d4; i++) xq[i] = (uint8_t)(rand() & 255);
+    for (size_t i = 0; i < (n + 8) * d4; i++) xq[i] = (uint8_t)(1 + rand() % 255);  /* q in [-127, 127] */
     /* binary16 values of magnitude 1/4 .. 2, random sign and mantissa */
     for (size_t i = 0; i < (n + 8) * d4; i++)
         xh[i] = (uint16_t)((rand() & 1) << 15 | (13 + rand() % 3) << 10 | (rand() & 0x3FF));

@@ -135,11 +135,12 @@ typedef struct lsrec_model_params {
  *  scans first, rescoring in float32 only the items that could enter the result. The result is
  *  exactly lsrec_topk's without the flag (same ids, same score bits); a request reads a quarter
  *  (int8) or half (binary16) of the bytes, with cheaper arithmetic (BENCHMARKS.md). The copy is
- *  int8 with a scale per item (N x (d + 4) bytes, +25% of the item matrix) on a CPU with AVX-512
- *  VNNI, else binary16 (N x d x 2 bytes, +50%) on one with AVX2, FMA and F16C. Used by lsrec_topk
- *  and lsrec_state_update_topk only (not by lsrec_topk_batch, lsrec_score or the catalogue
- *  calls). On a CPU with neither, or (binary16) when an item value does not fit binary16, no copy
- *  is made and lsrec_topk is the plain float32 scan: lsrec_model_screens_items says which. */
+ *  int8 with a scale per item (N x (d + 4) bytes, +25% of the item matrix) on a CPU with AVX2, FMA
+ *  and F16C (scanned with AVX-512 VNNI where the CPU has it), or binary16 (N x d x 2 bytes, +50%)
+ *  there for d > 1040. Used by lsrec_topk and lsrec_state_update_topk only (not by
+ *  lsrec_topk_batch, lsrec_score or the catalogue calls). On a CPU without AVX2, FMA and F16C, or
+ *  (binary16) when an item value does not fit binary16, no copy is made and lsrec_topk is the
+ *  plain float32 scan: lsrec_model_screens_items says which. */
 #define LSREC_MODEL_SCREEN_ITEMS 1u
 /** The default options: size = sizeof(lsrec_model_params), no flags (= lsrec_model_load). */
 static inline lsrec_model_params lsrec_model_default_params(void) {

@@ -5,9 +5,9 @@ import LSRecKernels
 public struct ModelOptions: Sendable, Equatable {
     /// Keep an approximate copy of the item matrix that single-user top-K scans first, rescoring
     /// only the items that could enter the result exactly (ItemScreen). Same results, bit for
-    /// bit. The copy is int8 (N·d bytes + 4 per item) on a CPU with AVX-512 VNNI, else binary16
-    /// (N·d·2 bytes) on one with AVX2, FMA and F16C; otherwise, or when an item value does not fit
-    /// binary16 there, no copy is made.
+    /// bit. The copy is int8 (N·d bytes + 4 per item) on a CPU with AVX2, FMA and F16C (scanned
+    /// with AVX-512 VNNI where present), or binary16 (N·d·2 bytes) there when d > 1040; otherwise,
+    /// or when an item value does not fit binary16 then, no copy is made.
     public var screenItems: Bool
     /// Forces the copy's format (tests); nil picks the fastest this CPU has.
     var screenFormat: ItemScreen.Format?
@@ -64,10 +64,12 @@ final class ItemScreen: @unchecked Sendable {
     }
     private let valueBytes: Int
 
-    /// The format this CPU scans fastest, or nil when neither kernel has its vector path here (the
-    /// portable screen would be slower than exact scoring).
-    static var bestFormat: Format? {
-        if lsk_screen_int8_path() == 1 { return .int8 }
+    /// The format this CPU scans fastest for rows of d values, or nil when neither kernel has its
+    /// vector path here (the portable screen would be slower than exact scoring). int8 wherever it
+    /// has a vector path: with VNNI, and also with AVX2 alone (on Zen 3 the int8 scan took about
+    /// half the binary16 scan's time, BENCHMARKS.md); binary16 only past int8's d <= 1040.
+    static func bestFormat(dim d: Int) -> Format? {
+        if lsk_screen_int8_path() == 1 && d <= 1040 { return .int8 }
         if lsk_screen_path() == 1 { return .half }
         return nil
     }
@@ -77,7 +79,7 @@ final class ItemScreen: @unchecked Sendable {
     /// binary16 (no bound then): top-K stays exact either way.
     init?<Items: RandomAccessCollection<Float>>(items: Items, bias: [Float], rows n: Int, dim d: Int,
                                                 format wanted: Format? = nil) where Items.Index == Int {
-        guard n > 0, d > 0, items.count == n * d, bias.count == n, let format = wanted ?? Self.bestFormat else {
+        guard n > 0, d > 0, items.count == n * d, bias.count == n, let format = wanted ?? Self.bestFormat(dim: d) else {
             return nil
         }
         let eps = 0x1p-24, gamma = Double(d) * eps / (1 - Double(d) * eps)

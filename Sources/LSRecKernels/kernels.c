@@ -882,7 +882,8 @@ LSK_TARGET_Q static void keep_to_heap(screen_select_state *st, const kept_state 
     for (size_t i = 0; i < st->held; i++) st->heap[i] = v[i];
 }
 
-LSK_TARGET_Q static inline __m256 int8_scores(__m256i acc, __m256i off, __m256 us, const float *scale,
+/* Shared by the VNNI and the AVX2 int8 kernels (no AVX-512 in it). */
+LSK_TARGET_H static inline __m256 int8_scores(__m256i acc, __m256i off, __m256 us, const float *scale,
                                               const float *bias) {
     __m256 fm = _mm256_mul_ps(us, _mm256_loadu_ps(scale));
     __m256 b = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
@@ -1054,6 +1055,113 @@ LSK_TARGET_Q static void screen_select_vnni_small_k(const uint8_t *xq, const flo
     screen_select_chunked(st, rows, int8_chunk, &a);
 }
 
+/* ---- int8 screen without VNNI (AVX2: AMD Zen 1-3, Intel before Ice Lake) ---------------------
+ * The integers vpdpbusd computes, from two AVX2 multiplies per 32 bytes: q = stored ^ 0x80 is
+ * the value as a signed byte (stored - 128), vpmaddubsw(|q|, sign(uq, q)) sums adjacent products
+ * into int16 lanes exactly (|q| <= 128, |uq| <= 127: at most 2 * 128 * 127 = 32512, so it never
+ * saturates), and vpmaddwd by ones sums those into one int32 per row and group of four. The dot
+ * products come out without the + 128 offset. Half the binary16 copy's bytes and no conversions:
+ * on Zen 3 (no VNNI) a 3,667-row selection took 5.5-6.4 us against binary16's 10.1-12.4 us
+ * (bench/screen_select, BENCHMARKS.md). */
+
+LSK_TARGET_H static inline __attribute__((always_inline)) __m256i int8_dot_avx2(__m256i acc, const uint8_t *p,
+                                                                                __m256i ug, __m256i uabs) {
+    const __m256i q = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)p), _mm256_set1_epi8((char)0x80));
+    const __m256i pairs = _mm256_maddubs_epi16(uabs, _mm256_sign_epi8(q, ug));
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+}
+
+/* int8_group4's integers for four blocks (32 rows) at p: acc[j] lane i = row 8j + i. */
+LSK_TARGET_H static inline __attribute__((always_inline)) void int8_group4_avx2(const uint8_t *p, size_t d4,
+                                                                                const int8_t *uq, __m256i acc[4]) {
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t g = 0; g < d4 / 4; g++) {
+        int32_t w;
+        memcpy(&w, uq + 4 * g, 4);
+        const __m256i ug = _mm256_set1_epi32(w), uabs = _mm256_abs_epi8(ug);
+        a0 = int8_dot_avx2(a0, p + g * 32, ug, uabs);
+        a1 = int8_dot_avx2(a1, p + 8 * d4 + g * 32, ug, uabs);
+        a2 = int8_dot_avx2(a2, p + 16 * d4 + g * 32, ug, uabs);
+        a3 = int8_dot_avx2(a3, p + 24 * d4 + g * 32, ug, uabs);
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+LSK_TARGET_H static inline __m256i int8_block_avx2(const uint8_t *p, size_t d4, const int8_t *uq) {
+    __m256i a = _mm256_setzero_si256();
+    for (size_t g = 0; g < d4 / 4; g++) {
+        int32_t w;
+        memcpy(&w, uq + 4 * g, 4);
+        const __m256i ug = _mm256_set1_epi32(w);
+        a = int8_dot_avx2(a, p + g * 32, ug, _mm256_abs_epi8(ug));
+    }
+    return a;
+}
+
+typedef struct {
+    const uint8_t *xq;
+    const float *row_scale, *bias;
+    size_t d4;
+    const int8_t *uq;
+    float u_scale;
+} int8_avx2_args;
+
+/* The approximate scores of rows [c0, c0 + m) into buf (int8_chunk's bits). */
+LSK_TARGET_H static void int8_chunk_avx2(const void *ctx, size_t c0, size_t m, float *buf) {
+    const int8_avx2_args *a = ctx;
+    const __m256 us = _mm256_set1_ps(a->u_scale);
+    const __m256i none = _mm256_setzero_si256();
+    const size_t d4 = a->d4, full = m / 8;
+    size_t b = 0;
+    for (; b + 4 <= full; b += 4) {
+        size_t r = c0 + b * 8;
+        __m256i acc[4];
+        int8_group4_avx2(a->xq + r * d4, d4, a->uq, acc);
+        for (int j = 0; j < 4; j++)
+            _mm256_storeu_ps(buf + b * 8 + 8 * j, int8_scores(acc[j], none, us, a->row_scale + r + 8 * j,
+                                                                a->bias ? a->bias + r + 8 * j : NULL));
+    }
+    for (; b < full; b++) {
+        size_t r = c0 + b * 8;
+        _mm256_storeu_ps(buf + b * 8, int8_scores(int8_block_avx2(a->xq + r * d4, d4, a->uq), none, us,
+                                                  a->row_scale + r, a->bias ? a->bias + r : NULL));
+    }
+    for (size_t i = full * 8; i < m; i++)
+        buf[i] = screen_int8_score(screen_row_int8_portable(a->xq, c0 + i, d4, a->uq), a->u_scale,
+                                   a->row_scale[c0 + i], a->bias ? a->bias[c0 + i] : 0.0f);
+}
+
+/* The one-pass selection over a copy beyond the cache (screen_select_avx2's, for int8). */
+LSK_TARGET_H static void screen_select_int8_avx2(const int8_avx2_args *a, size_t rows, screen_select_state *st) {
+    const __m256 us = _mm256_set1_ps(a->u_scale);
+    const __m256i none = _mm256_setzero_si256();
+    const size_t d4 = a->d4, full = rows / 8;
+    const int far = rows * d4 > LSK_SCREEN_PREFETCH_BYTES;
+    size_t b = 0;
+    for (; b + 4 <= full && !st->overflow; b += 4) {
+        const uint8_t *p = a->xq + b * 8 * d4;
+        const char *ahead = (const char *)(p + 64 * d4);  /* the group after next, as the VNNI scan */
+        if (far) for (size_t line = 0; line < 32 * d4; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
+        __m256i acc[4];
+        int8_group4_avx2(p, d4, a->uq, acc);
+        for (int j = 0; j < 4; j++) {
+            size_t r = (b + j) * 8;
+            take_block(st, int8_scores(acc[j], none, us, a->row_scale + r, a->bias ? a->bias + r : NULL), r);
+        }
+    }
+    for (; b < full && !st->overflow; b++) {
+        size_t r = b * 8;
+        take_block(st, int8_scores(int8_block_avx2(a->xq + r * d4, d4, a->uq), none, us, a->row_scale + r,
+                                   a->bias ? a->bias + r : NULL), r);
+    }
+    for (size_t i = full * 8; i < rows && !st->overflow; i++)
+        screen_take(st, i, screen_int8_score(screen_row_int8_portable(a->xq, i, d4, a->uq), a->u_scale,
+                                             a->row_scale[i], a->bias ? a->bias[i] : 0.0f));
+}
+
 /* ---- exact top-k over a float matrix in cache: scan first, select after (lsk_select_rows) ------ */
 
 typedef struct {
@@ -1125,21 +1233,31 @@ size_t lsk_screen_select(const uint16_t *xh, size_t rows, size_t d, const float 
     return screen_finish(&st, cutoff);
 }
 
+/* -1 unknown, else the best int8 kernel here: 2 AVX-512 VNNI, 1 AVX2 (+ FMA, F16C), 0 none. */
 static atomic_int detected_int8 = -1;
+static atomic_int forced_int8_avx2 = 0;
 
-int lsk_screen_int8_path(void) {
+static int int8_kernel(void) {
 #ifdef LSK_X86
-    if (forced_portable || !lsk_vector_path()) return 0;
+    if (!lsk_screen_path()) return 0;  /* also 0 when the portable path is forced */
     if (detected_int8 < 0) {
         __builtin_cpu_init();
         detected_int8 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
-                        && __builtin_cpu_supports("avx512vnni");
+                                && __builtin_cpu_supports("avx512vnni")
+                            ? 2
+                            : 1;
     }
-    return detected_int8;
+    return forced_int8_avx2 ? 1 : detected_int8;
 #else
     return 0;
 #endif
 }
+
+int lsk_screen_int8_path(void) { return int8_kernel() > 0; }
+
+int lsk_screen_int8_vnni(void) { return int8_kernel() == 2; }
+
+void lsk_force_int8_avx2(int on) { forced_int8_avx2 = on != 0; }
 
 size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t rows, size_t d4, const int8_t *uq,
                               float u_scale, const float *bias, size_t k, double slack, const int32_t *excl,
@@ -1147,7 +1265,15 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
     screen_select_state st = screen_start(k, slack, excl, excl_mask, heap, idx, score, cap);
     if (k == 0) return screen_finish(&st, cutoff);
 #ifdef LSK_X86
-    if (d4 > 0 && lsk_screen_int8_path()) {
+    const int kernel = d4 > 0 ? int8_kernel() : 0;
+    if (kernel == 1) {
+        const int8_avx2_args a = {xq, row_scale, bias, d4, uq, u_scale};
+        /* Scan first for a copy that stays in cache, as below. */
+        if (scan_first(k, rows, d4))
+            screen_select_chunked(&st, rows, int8_chunk_avx2, &a);
+        else
+            screen_select_int8_avx2(&a, rows, &st);
+    } else if (kernel == 2) {
         int32_t offset = 0;                    /* the stored bytes' + 128, times uq */
         for (size_t c = 0; c < d4; c++) offset += 128 * (int32_t)uq[c];
         /* Scan first for a copy that stays in cache (screen_select_chunked says why not beyond). */

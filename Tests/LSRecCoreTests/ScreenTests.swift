@@ -9,7 +9,34 @@ import LSRecKernels
 /// score bits — on models built to make the screen's bound matter (near-duplicate rows below the
 /// copy's resolution, exact ties, a dominant bias, large norms).
 final class ScreenTests: XCTestCase {
-    override func tearDown() { lsk_force_portable(0) }
+    override func tearDown() {
+        lsk_force_portable(0)
+        lsk_force_int8_avx2(0)
+    }
+
+    /// The int8 kernels this CPU runs, each with what selects it: the portable loop always, the
+    /// AVX2 path where AVX2 + FMA + F16C are (forced on a CPU with VNNI, which would take the
+    /// AVX-512 path), and the AVX-512 VNNI path where present. `portable` is what splitPass needs.
+    func int8Paths() -> [(name: String, portable: Bool, select: () -> Void)] {
+        lsk_force_portable(0)
+        lsk_force_int8_avx2(0)
+        var paths: [(name: String, portable: Bool, select: () -> Void)] = [
+            ("portable", true, { lsk_force_int8_avx2(0); lsk_force_portable(1) })
+        ]
+        if lsk_screen_int8_path() == 1 {
+            paths.append(("avx2", false, { lsk_force_portable(0); lsk_force_int8_avx2(1) }))
+        }
+        if lsk_screen_int8_vnni() == 1 {
+            paths.append(("avx512-vnni", false, { lsk_force_portable(0); lsk_force_int8_avx2(0) }))
+        }
+        return paths
+    }
+
+    /// The binary16 kernel's paths: the vector one (the portable loop where F16C is missing) and the
+    /// portable one.
+    func halfPaths() -> [(name: String, portable: Bool, select: () -> Void)] {
+        [("vector", false, { lsk_force_portable(0) }), ("portable", true, { lsk_force_portable(1) })]
+    }
 
     func randomFloats(_ n: Int, seed: UInt64, scale: Float = 2) -> [Float] {
         var rng = TestModel.Rng(state: seed)
@@ -93,9 +120,8 @@ final class ScreenTests: XCTestCase {
     /// The int8 kernel, both paths, against the formula of lsrec_kernels.h bit for bit: the exact
     /// integer dot product, one multiply of the scales, one fused multiply-add of the bias.
     func testInt8ScreenKernelMatchesItsFormula() {
-        for portable in [false, true] {
-            lsk_force_portable(portable ? 1 : 0)
-            let path = portable ? "portable" : (lsk_screen_int8_path() == 1 ? "avx512-vnni" : "portable (no VNNI here)")
+        for (path, _, select) in int8Paths() {
+            select()
             // 8: one pair of column groups per 512-bit load; 17, 65: pairs and one group left;
             // 260: the most pairs held on the stack; 264: one pair more (the 256-bit loop).
             for d in [1, 3, 4, 8, 17, 64, 65, 260, 264] {
@@ -129,7 +155,7 @@ final class ScreenTests: XCTestCase {
     /// holds: for random user vectors, |exact − approximate| ≤ the slack, which is not loose by
     /// orders of magnitude (the worst row comes within 20× of it).
     func testInt8ScreenLayoutAndBound() throws {
-        guard lsk_screen_int8_path() == 1 else { throw XCTSkip("no AVX-512 VNNI on this CPU") }
+        guard lsk_screen_int8_path() == 1 else { throw XCTSkip("no int8 vector path (AVX2 + FMA + F16C) on this CPU") }
         for (rows, d) in [(9, 5), (131, 64), (40, 17)] {
             let x = randomFloats(rows * d, seed: UInt64(rows * d), scale: 2)
             let bias = randomFloats(rows, seed: 5)
@@ -207,8 +233,8 @@ final class ScreenTests: XCTestCase {
                             _ heap: inout [Float], _ idx: inout [UInt32], _ sc: inout [Float], _ cap: Int,
                             _ cutoff: inout Float) -> Int
         for int8 in [false, true] {
-            for portable in [false, true] {
-                lsk_force_portable(portable ? 1 : 0)
+            for (path, portable, select) in int8 ? int8Paths() : halfPaths() {
+                select()
                 for d in [1, 8, 17, 64] {
                     for rows in [0, 1, 7, 8, 31, 32, 33, 128, 131] {
                         var x = randomFloats(rows * d, seed: UInt64(d * 31 + rows))
@@ -235,7 +261,7 @@ final class ScreenTests: XCTestCase {
                                     var set = ExclusionSet(capacity: excludedRows.count)
                                     for r in excludedRows { set.insert(r) }
                                     for cap in [rows, k + 2, 1] {
-                                        let what = "int8 \(int8) portable \(portable) d \(d) rows \(rows) k \(k) slack \(slack) excl \(excludedRows.count) cap \(cap)"
+                                        let what = "int8 \(int8) \(path) d \(d) rows \(rows) k \(k) slack \(slack) excl \(excludedRows.count) cap \(cap)"
                                         var heap = [Float](repeating: 0, count: max(k, 1))
                                         var idx = [UInt32](repeating: 0, count: max(cap, 1)), sc = [Float](repeating: 0, count: max(cap, 1))
                                         var cutoff: Float = 0
@@ -302,8 +328,8 @@ final class ScreenTests: XCTestCase {
                                                   cap, &cutoff)
                          : lsk_screen_select(h, rows, d, u, b, k, slack, slots, mask, &heap, &idx, &sc, cap, &cutoff)
                 }
-                for portable in [false, true] {
-                    lsk_force_portable(portable ? 1 : 0)
+                for (path, _, choose) in int8 ? int8Paths() : halfPaths() {
+                    choose()
                     var heapAll = [Float](repeating: 0, count: rows), idxAll = [UInt32](repeating: 0, count: rows)
                     var scores = [Float](repeating: 0, count: rows), cutAll: Float = 0
                     XCTAssertEqual(select(rows, .infinity, bias, nil, 0, &heapAll, &idxAll, &scores, rows, &cutAll), rows)
@@ -311,7 +337,7 @@ final class ScreenTests: XCTestCase {
                         for slack in [0.0, 0.3] {
                             for excluded in [Set<Int>(), excludedRows] {
                                 for cap in [rows, 64] {
-                                    let what = "int8 \(int8) rising \(rising) portable \(portable) k \(k) slack \(slack) "
+                                    let what = "int8 \(int8) rising \(rising) \(path) k \(k) slack \(slack) "
                                         + "excl \(excluded.count) cap \(cap)"
                                     let all = referenceSelect(scores, k: k, slack: slack, excluded: excluded, cap: rows)!
                                     let final = all.listed.filter { scores[$0] >= all.cutoff }
@@ -408,7 +434,8 @@ final class ScreenTests: XCTestCase {
             try assertSameRankings(exact, screened, shape: shape, users: users, "\(what) \(format)", file: file, line: line)
         }
         // The default picks the fastest format this CPU has.
-        XCTAssertEqual(try Model(bytes: bytes, options: ModelOptions(screenItems: true)).screen?.format, ItemScreen.bestFormat)
+        XCTAssertEqual(try Model(bytes: bytes, options: ModelOptions(screenItems: true)).screen?.format,
+                       ItemScreen.bestFormat(dim: shape.dim))
     }
 
     static func options(_ format: ItemScreen.Format) -> ModelOptions {
@@ -440,12 +467,17 @@ final class ScreenTests: XCTestCase {
         }
     }
 
+    /// On every int8 vector path this CPU has (the AVX2 one forced where VNNI is present).
     func testScreenedTopKIsExactOnRandomModels() throws {
-        for (n, d) in [(300, 16), (1000, 64), (77, 17), (9, 8)] {
-            var shape = TestModel.Shape()
-            shape.nItems = n
-            shape.dim = d
-            try assertSameRankings(embedding: nil, shape: shape, "random \(n)x\(d)")
+        let vector = int8Paths().filter { !$0.portable }
+        for (path, _, select) in vector.isEmpty ? [("no int8 vector path", true, {})] : vector {
+            select()
+            for (n, d) in [(300, 16), (1000, 64), (77, 17), (9, 8)] {
+                var shape = TestModel.Shape()
+                shape.nItems = n
+                shape.dim = d
+                try assertSameRankings(embedding: nil, shape: shape, "random \(n)x\(d), int8 kernel \(path)")
+            }
         }
     }
 
@@ -524,7 +556,7 @@ final class ScreenTests: XCTestCase {
     /// approximate score is higher but a's exact score is (by 0.08/127). Only the bound makes the
     /// screen rescore a (with the slack set to 0 this test fails).
     func testTheInt8BoundCatchesItemsThatRoundingReorders() throws {
-        guard lsk_screen_int8_path() == 1 else { throw XCTSkip("no AVX-512 VNNI on this CPU") }
+        guard lsk_screen_int8_path() == 1 else { throw XCTSkip("no int8 vector path (AVX2 + FMA + F16C) on this CPU") }
         var shape = TestModel.Shape()
         shape.nItems = 24
         shape.dim = 8
@@ -562,6 +594,22 @@ final class ScreenTests: XCTestCase {
                 XCTAssertEqual(got, want, "\(format) k \(k)")
             }
         }
+    }
+
+    /// The default format: int8 wherever it has a vector path, binary16 past int8's d <= 1040
+    /// (where the integer dot product stops being exact in float32), none without AVX2 + F16C.
+    func testDefaultFormatByWidth() throws {
+        let items = randomFloats(3 * 1041, seed: 6, scale: 0.1), bias: [Float] = [0, 1, 2]
+        let int8 = lsk_screen_int8_path() == 1, half = lsk_screen_path() == 1
+        XCTAssertEqual(ItemScreen.bestFormat(dim: 1040), int8 ? .int8 : (half ? .half : nil))
+        XCTAssertEqual(ItemScreen.bestFormat(dim: 1041), half ? .half : nil)
+        XCTAssertEqual(ItemScreen(items: Array(items.prefix(3 * 1040)), bias: bias, rows: 3, dim: 1040)?.format,
+                       ItemScreen.bestFormat(dim: 1040))
+        XCTAssertEqual(ItemScreen(items: items, bias: bias, rows: 3, dim: 1041)?.format, ItemScreen.bestFormat(dim: 1041))
+        XCTAssertNil(ItemScreen(items: items, bias: bias, rows: 3, dim: 1041, format: .int8))
+        lsk_force_portable(1)
+        XCTAssertNil(ItemScreen.bestFormat(dim: 64))
+        XCTAssertNil(ItemScreen(items: Array(items.prefix(3 * 64)), bias: bias, rows: 3, dim: 64))
     }
 
     /// A value beyond binary16's range: no binary16 screen (no bound); the int8 copy has no range

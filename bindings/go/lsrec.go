@@ -131,7 +131,7 @@ func newModel(ptr *C.lsrec_model) *Model {
 type LoadOptions struct {
 	// ScreenItems keeps a compact copy of the item matrix that TopK and UpdateTopK scan first
 	// (LSREC_MODEL_SCREEN_ITEMS): the same results, bit for bit, usually faster, for N·(d+4)
-	// more bytes (int8, AVX-512 VNNI) or N·d·2 (binary16, AVX2 + FMA + F16C).
+	// more bytes (int8, on a CPU with AVX2 + FMA + F16C) or N·d·2 (binary16, there for d > 1040).
 	// Model.ScreensItems says whether this CPU allowed it.
 	ScreenItems bool
 }

@@ -82,8 +82,8 @@ int lsk_screen_path(void);
 /* lsk_screen_select over an int8 copy: row i is row_scale[i] * q[i] with q[i][c] in [-127, 127],
  * stored as q + 128 (unsigned) in blocks of eight rows and groups of four columns (row i, columns
  * 4g .. 4g+3 at (i / 8) * 8 * d4 + g * 32 + (i % 8) * 4; d4 = d rounded up to a multiple of 4,
- * padding columns and rows hold 128). uq is the user vector's int8 copy (d4 values, zero-padded)
- * and u_scale its scale. The approximate score of row i is, on every path, bit for bit
+ * padding columns and rows hold 128). uq is the user vector's int8 copy (d4 values in [-127, 127],
+ * zero-padded, as lsk_quantize_int8 makes it) and u_scale its scale. The approximate score of row i is, on every path, bit for bit
  *     fmaf((float)dot, u_scale * row_scale[i], bias[i] (or 0)),  dot = Σ_c q[i][c] · uq[c]
  * (an exact integer; exact as a float while d4 · 127² < 2²⁴, i.e. d4 <= 1040). Selection, listing,
  * cutoff, exclusions, cap and SIZE_MAX exactly as lsk_screen_select. */
@@ -91,9 +91,15 @@ size_t lsk_screen_select_int8(const uint8_t *xq, const float *row_scale, size_t 
                               float u_scale, const float *bias, size_t k, double slack, const int32_t *excl,
                               size_t excl_mask, float *heap, uint32_t *idx, float *score, size_t cap, float *cutoff);
 
-/* 1 when lsk_screen_select_int8 has its vector path here (AVX-512 F, VL and VNNI);
- * 0: the portable path, slower than exact scoring, so an int8 screen is not worth building. */
+/* 1 when lsk_screen_select_int8 has a vector path here: AVX-512 F, VL and VNNI, or else AVX2 +
+ * FMA + F16C (lsk_screen_path); 0: the portable path, slower than exact scoring, so an int8
+ * screen is not worth building. */
 int lsk_screen_int8_path(void);
+/* 1 when that path is the AVX-512 VNNI one. */
+int lsk_screen_int8_vnni(void);
+/* Test hook: makes lsk_screen_select_int8 take its AVX2 path on a CPU with VNNI (1), or restores
+ * CPU detection (0); no effect without AVX2 + FMA + F16C or while the portable path is forced. */
+void lsk_force_int8_avx2(int on);
 
 /* Exact top-k rows of a float matrix (row i's score x[i*d .. i*d+d) . u + bias[i], the bits of
  * lsk_score_rows), scanned in chunks that stay in L1 and selected after each (as the screens'

@@ -253,8 +253,8 @@ class Model(_Owner):
 
         ``screen_items=True`` keeps a compact copy of the item matrix that :meth:`topk` and
         :meth:`update_topk` scan first (``LSREC_MODEL_SCREEN_ITEMS``): the same results, bit for
-        bit, usually faster, for N x (d + 4) more bytes (int8, AVX-512 VNNI) or N x d x 2
-        (binary16, AVX2 + FMA + F16C); see :attr:`screens_items`.
+        bit, usually faster, for N x (d + 4) more bytes (int8, on a CPU with AVX2, FMA and F16C) or
+        N x d x 2 (binary16, there for d > 1040); see :attr:`screens_items`.
 
         Raises FileError, FormatError, ChecksumError, BadMagicError, TruncatedError, ...
         """
@@ -304,7 +304,7 @@ class Model(_Owner):
     @property
     def screens_items(self) -> bool:
         """True when :meth:`topk` scans the compact copy of the item matrix (asked for with
-        ``screen_items=True`` and possible here: a CPU with AVX-512 VNNI, or AVX2, FMA and F16C)."""
+        ``screen_items=True`` and possible here: a CPU with AVX2, FMA and F16C)."""
         return _native.lib().lsrec_model_screens_items(self._h()) == 1
 
     @property
