@@ -490,6 +490,9 @@ def main() -> None:
     del os.environ["LSREC_BENCH_SCREEN"]
     if any(c["checksum"] != c_out["checksum"] for c in c_scr):
         sys.exit(f"the screened engine's results differ: checksum {c_scr[0]['checksum']} vs {c_out['checksum']}")
+    # The batch (no screen) gives the same lists in every run, screened model or not.
+    if any(c["batch_checksum"] != c_out["batch_checksum"] for c in [c_out2] + c_scr):
+        sys.exit("lsrec_topk_batch's lists differ between runs of the same stream")
     # The machine's limits once more, after the engines: each rate is the better of the two
     # measurements (this machine has slow spells lasting minutes — one measured 111 GFLOP/s for
     # sgemm against 140-160 outside them — and a floor taken in one would flatter lsrec).

@@ -14,7 +14,8 @@
  *   batch_user_us    lsrec_topk_batch over all USERS at once, per user (BATCHES calls per run)
  * and memory: rss_before_load_kb, rss_after_load_kb, peak_rss_load_kb (VmHWM right after the load), file_bytes, load_s, state_blob_bytes
  * (after 300 events), state_mem_bytes (RSS growth per state over 4000 restored full states),
- * plus checksum=... (a digest of every top-10 id and score bit of the last run) and screens_items.
+ * plus checksum=... (a digest of every top-10 id and score bit of the last run), batch_checksum=...
+ * (the same of the last batch's lists) and screens_items.
  * LSREC_BENCH_SCREEN=1 in the environment loads the model with LSREC_MODEL_SCREEN_ITEMS;
  * LSREC_BENCH_REQUESTS_ONLY=1 stops after request_us and checksum (to profile requests alone).
  */
@@ -55,6 +56,17 @@ static int64_t warm_item(int64_t n, int u, int e) { return ((int64_t)u * 131 + (
 static int64_t warm_time(int e) { return T0 + (int64_t)e * 60; }
 static int64_t item_at(int64_t n, int r, int i) { return ((int64_t)i * 7919 + (int64_t)r * 104729 + 1) % n; }
 static int64_t time_at(int r, int i, int requests) { return T0 + WARM_EVENTS * 60 + ((int64_t)r * requests + i) * 30; }
+
+/* FNV-1a over n ids and score bits: every id and score bit of a list counts. */
+static uint64_t fold(uint64_t digest, const int64_t *ids, const float *sc, int n) {
+    for (int j = 0; j < n; j++) {
+        uint32_t bits;
+        memcpy(&bits, &sc[j], sizeof bits);
+        digest = (digest ^ (uint64_t)ids[j]) * 1099511628211ull;
+        digest = (digest ^ bits) * 1099511628211ull;
+    }
+    return digest;
+}
 
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s MODEL.lsrec [REQUESTS] [REPEATS] [USERS] [BATCHES]\n", argv[0]); return 2; }
@@ -126,12 +138,7 @@ int main(int argc, char **argv) {
             lsrec_state *s = st[i % users];
             CHECK(lsrec_state_update(m, s, ids[item_at(n, r, i)], time_at(r, i, requests)));
             CHECK(lsrec_topk(m, s, LSREC_NOW_LAST_EVENT, K, 0, NULL, 0, out_ids, out_sc, NULL));
-            for (int j = 0; j < K; j++) {  /* every id and score bit: screened runs must match */
-                uint32_t bits;
-                memcpy(&bits, &out_sc[j], sizeof bits);
-                digest = (digest ^ (uint64_t)out_ids[j]) * 1099511628211ull;
-                digest = (digest ^ bits) * 1099511628211ull;
-            }
+            digest = fold(digest, out_ids, out_sc, K);  /* screened runs must match */
         }
         if (r > 0) runs[r - 1] = (now_s() - a) / requests * 1e6;
     }
@@ -170,6 +177,7 @@ int main(int argc, char **argv) {
         if (r > 0) bat[r - 1] = (now_s() - a) / ((double)batches * users) * 1e6;
     }
     printf("batch_user_us=%.3f\nbatch_users=%d\n", median(bat, repeats), users);
+    printf("batch_checksum=%016llx\n", (unsigned long long)fold(1469598103934665603ull, b_ids, b_sc, users * K));
     printf("rss_end_kb=%ld\n", rss_kb());
 
     for (int u = 0; u < users; u++) { lsrec_state_free(st[u]); lsrec_state_free(cl[u]); }
