@@ -66,8 +66,8 @@ final class ItemScreen: @unchecked Sendable {
 
     /// The format this CPU scans fastest for rows of d values, or nil when neither kernel has its
     /// vector path here (the portable screen would be slower than exact scoring). int8 wherever it
-    /// has a vector path: with VNNI, and also with AVX2 alone (on Zen 3 the int8 scan took about
-    /// half the binary16 scan's time, BENCHMARKS.md); binary16 only past int8's d <= 1040.
+    /// has a vector path: with VNNI, and also with AVX2 alone (on Zen 3 a screened request was
+    /// 1.38× faster with it than with binary16, BENCHMARKS.md); binary16 only past int8's d <= 1040.
     static func bestFormat(dim d: Int) -> Format? {
         if lsk_screen_int8_path() == 1 && d <= 1040 { return .int8 }
         if lsk_screen_path() == 1 { return .half }

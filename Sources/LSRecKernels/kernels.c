@@ -1057,12 +1057,13 @@ LSK_TARGET_Q static void screen_select_vnni_small_k(const uint8_t *xq, const flo
 
 /* ---- int8 screen without VNNI (AVX2: AMD Zen 1-3, Intel before Ice Lake) ---------------------
  * The integers vpdpbusd computes, from two AVX2 multiplies per 32 bytes: q = stored ^ 0x80 is
- * the value as a signed byte (stored - 128), vpmaddubsw(|q|, sign(uq, q)) sums adjacent products
- * into int16 lanes exactly (|q| <= 128, |uq| <= 127: at most 2 * 128 * 127 = 32512, so it never
- * saturates), and vpmaddwd by ones sums those into one int32 per row and group of four. The dot
- * products come out without the + 128 offset. Half the binary16 copy's bytes and no conversions:
- * on Zen 3 (no VNNI) a 3,667-row selection took 5.5-6.4 us against binary16's 10.1-12.4 us
- * (bench/screen_select, BENCHMARKS.md). */
+ * the value as a signed byte (stored - 128), vpmaddubsw(|uq|, sign(q, uq)) multiplies |uq| (as
+ * unsigned, <= 128) by q times uq's sign (exact while q != -128, which the layout's [-127, 127]
+ * rules out) and sums adjacent products into int16 lanes without saturating (at most
+ * 2 * 128 * 127 = 32512), and vpmaddwd by ones sums those into one int32 per row and group of four.
+ * |uq| is taken once per group, for four blocks. The dot products come out without the + 128
+ * offset. Half the binary16 copy's bytes and no conversions: on Zen 3 (no VNNI) a 3,667-row
+ * selection took 1.6x less time than over the binary16 copy (bench/screen_select, BENCHMARKS.md). */
 
 LSK_TARGET_H static inline __attribute__((always_inline)) __m256i int8_dot_avx2(__m256i acc, const uint8_t *p,
                                                                                 __m256i ug, __m256i uabs) {

@@ -151,6 +151,30 @@ final class ScreenTests: XCTestCase {
         }
     }
 
+    /// The int8 kernels at the ends of their ranges: every stored value ±127 and user bytes of
+    /// −128, −127 and 127 (the largest products the AVX2 path's 16-bit pair sums hold), against
+    /// the formula bit for bit on every path.
+    func testInt8ScreenKernelAtTheExtremes() {
+        let rows = 41, d = 64
+        let x = (0..<(rows * d)).map { i -> Float in (i / d + i % d) % 3 == 0 ? -1 : 1 }
+        let (bytes, scales, q, d4) = quantizeRows(x, rows: rows, d: d)
+        XCTAssertEqual(Set(q), [-127, 127])
+        let p: [Int8] = (0..<d4).map { [-128, -127, 127, -128][$0 % 4] }
+        let us: Float = 0.01
+        for (path, _, select) in int8Paths() {
+            select()
+            var heap = [Float](repeating: 0, count: rows), cutoff: Float = 0
+            var idx = [UInt32](repeating: 0, count: rows), out = [Float](repeating: 0, count: rows)
+            XCTAssertEqual(lsk_screen_select_int8(bytes, scales, rows, d4, p, us, nil, rows, .infinity, nil, 0, &heap,
+                                                  &idx, &out, rows, &cutoff), rows, path)
+            for i in 0..<rows {
+                let dot = (0..<d4).reduce(0) { $0 + q[i * d4 + $1] * Int(p[$1]) }
+                XCTAssertEqual(out[i].bitPattern, Float(0).addingProduct(Float(dot), us * scales[i]).bitPattern,
+                               "\(path) row \(i)")
+            }
+        }
+    }
+
     /// ItemScreen's int8 copy is the documented layout (the test's own quantizer), and its bound
     /// holds: for random user vectors, |exact − approximate| ≤ the slack, which is not loose by
     /// orders of magnitude (the worst row comes within 20× of it).

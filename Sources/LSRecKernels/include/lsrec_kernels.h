@@ -82,8 +82,8 @@ int lsk_screen_path(void);
 /* lsk_screen_select over an int8 copy: row i is row_scale[i] * q[i] with q[i][c] in [-127, 127],
  * stored as q + 128 (unsigned) in blocks of eight rows and groups of four columns (row i, columns
  * 4g .. 4g+3 at (i / 8) * 8 * d4 + g * 32 + (i % 8) * 4; d4 = d rounded up to a multiple of 4,
- * padding columns and rows hold 128). uq is the user vector's int8 copy (d4 values in [-127, 127],
- * zero-padded, as lsk_quantize_int8 makes it) and u_scale its scale. The approximate score of row i is, on every path, bit for bit
+ * padding columns and rows hold 128). uq is the user vector's int8 copy (d4 values, zero-padded)
+ * and u_scale its scale. The approximate score of row i is, on every path, bit for bit
  *     fmaf((float)dot, u_scale * row_scale[i], bias[i] (or 0)),  dot = Σ_c q[i][c] · uq[c]
  * (an exact integer; exact as a float while d4 · 127² < 2²⁴, i.e. d4 <= 1040). Selection, listing,
  * cutoff, exclusions, cap and SIZE_MAX exactly as lsk_screen_select. */
