@@ -117,8 +117,9 @@ final class ScreenTests: XCTestCase {
         }
     }
 
-    /// The int8 kernel, both paths, against the formula of lsrec_kernels.h bit for bit: the exact
-    /// integer dot product, one multiply of the scales, one fused multiply-add of the bias.
+    /// The int8 kernel, on every path this CPU has, against the formula of lsrec_kernels.h bit for
+    /// bit: the exact integer dot product, one multiply of the scales, one fused multiply-add of
+    /// the bias.
     func testInt8ScreenKernelMatchesItsFormula() {
         for (path, _, select) in int8Paths() {
             select()
