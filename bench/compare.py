@@ -635,9 +635,11 @@ def scale_rows(tbl: Table, N: int, a: argparse.Namespace, sg: float, rd: float, 
         del meta, tensors
         print(f"wrote {path} ({os.path.getsize(path) / 1e9:.2f} GB) in {CLOCK() - t0:.0f} s")
     R = max(5, min(200, int(2e8 / (N * d))))
-    # lsrec_topk_batch materialises the whole users x N score matrix: 256 users of a 10M-item
-    # catalogue would be 10 GB on a shared 24 GB machine, so big catalogues batch fewer users.
-    users = 256 if 256 * N * 4 <= 2e9 else 32
+    # lsrec_topk_batch scores the catalogue a block of items at a time (1 MB of scores for one
+    # OpenBLAS thread, Model.topKBatch), so 256 users cost no more memory at 10M items than at 1M.
+    # (Before the blocks it held the whole users x N matrix, and this harness batched 32 users
+    # past 2 GB of it.)
+    users = 256
     try:
         # Twice, each timing the better of the two (the request rows' rule for the C engine: a
         # burst of load from another tenant must not decide a figure); memory from the first run.
