@@ -53,7 +53,7 @@ public func trainSASRec(_ dataset: Dataset, config: SASRecConfig, log: (String) 
         report.epochs = epoch
         report.epochLoss.append(lossSum / Double(max(rowsSeen, 1)))
         log(String(format: "epoch %d: loss %.4f (%.1f s)", epoch, report.epochLoss.last!,
-                   sasSeconds(clock.now - epochStart)))
+                   seconds(clock.now - epochStart)))
 
         guard epoch % max(1, config.evalEvery) == 0 || epoch == config.maxEpochs else { continue }
         let model = SASRecModel(config: config, nItems: dataset.nItems, parameters: params, report: report)
@@ -73,7 +73,7 @@ public func trainSASRec(_ dataset: Dataset, config: SASRecConfig, log: (String) 
                    improved ? " *" : "", rep.seconds))
         if sinceBest >= config.patience { break }
     }
-    report.seconds = sasSeconds(clock.now - start)
+    report.seconds = seconds(clock.now - start)
     if report.bestEpoch == 0 { bestParams = params } // never evaluated: keep the last parameters
     log(String(format: "SASRec: %d epochs, best epoch %d (validation NDCG@10 %.4f), %.1f s",
                report.epochs, report.bestEpoch, report.bestValidationNDCG10, report.seconds))
@@ -111,8 +111,4 @@ struct SASRecAdam {
             }
         }
     }
-}
-
-func sasSeconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }

@@ -86,6 +86,7 @@ public func loadInteractionLog(path: String, itemTextPath: String? = nil) throws
     return LoadedDataset(dataset: data, stats: stats)
 }
 
+/// A duration in seconds (the trainer's timings: data loading, evaluation, epochs, the loss part).
 func seconds(_ d: Duration) -> Double {
     let c = d.components
     return Double(c.seconds) + Double(c.attoseconds) * 1e-18

@@ -184,8 +184,8 @@ public final class Network<T: TrainScalar> {
                 lstmForward(batch, P)
                 if shape.fusion != .short { attentionForward(batch, P) }
                 fusionForward(batch, P)
-                let t0 = monotonicSeconds()
-                defer { lossSeconds += monotonicSeconds() - t0 }
+                let t0 = ContinuousClock.now
+                defer { lossSeconds += seconds(ContinuousClock.now - t0) }
                 return lossForward(batch, P)
             }
         }
@@ -201,9 +201,9 @@ public final class Network<T: TrainScalar> {
                     let P = TensorPointers(base: UnsafeMutablePointer(mutating: pv.baseAddress!), layout: layout)
                     let G = TensorPointers(base: gv.baseAddress!, layout: layout)
                     dH.zero()
-                    let t0 = monotonicSeconds()
+                    let t0 = ContinuousClock.now
                     lossBackward(batch, P, G)
-                    lossSeconds += monotonicSeconds() - t0
+                    lossSeconds += seconds(ContinuousClock.now - t0)
                     fusionBackward(batch, P, G)
                     if shape.fusion != .short { attentionBackward(batch, P, G) }
                     lstmBackward(batch, P, G)
