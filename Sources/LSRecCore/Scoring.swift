@@ -35,14 +35,24 @@ extension Model {
     /// Items per scoring block: the block's scores stay in L1 while they are selected from.
     var scoreBlockRows: Int { max(8, min(nItems, 8192 / dim)) }
 
+    /// Item matrices of at least this many bytes are scored in address order
+    /// (`lsk_score_rows_stream`: same bits, faster from memory; slower while the rows are in
+    /// cache, as for a 3,706 × 128 matrix, 1.9 MB). 8 MiB: past any L2 and most of an L3 share.
+    static let streamScoringBytes = 8 << 20
+
+    /// Whether `scoreBlock` reads the item matrix in address order (`streamScoringBytes`).
+    var streamsScoring: Bool { nItems * dim * MemoryLayout<Float>.stride >= Self.streamScoringBytes }
+
     /// out[i] = X[first + i] · u + b[first + i] for i < count, on the calling thread; returns the
     /// block's largest score (NaN skipped). The kernel (LSRecKernels) gives a row the same bits
-    /// wherever it sits in a block, so `scores` and `topK` agree exactly.
+    /// wherever it sits in a block, and both kernels give the same bits, so `scores` and `topK`
+    /// agree exactly.
     @inline(__always)
     @discardableResult
     func scoreBlock(_ x: UnsafePointer<Float>, first: Int, count: Int, u: UnsafePointer<Float>,
                     bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) -> Float {
-        lsk_score_rows(x + first * dim, count, dim, u, bias + first, out)
+        streamsScoring ? lsk_score_rows_stream(x + first * dim, count, dim, u, bias + first, out)
+                       : lsk_score_rows(x + first * dim, count, dim, u, bias + first, out)
     }
 
     /// S[b, i] = U[b] · X[first + i] for b < n users, i < count items (S row-major n × count).

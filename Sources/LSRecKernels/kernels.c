@@ -95,12 +95,15 @@ score_rows_avx2_tail(const float *x, size_t ld, const float *const *ptrs, size_t
     return best;
 }
 
-/* One body for strided rows (ptrs NULL) and rows by pointer; always inlined into the two
+/* One body for strided rows (ptrs NULL) and rows by pointer; always inlined into the
  * wrappers below with `ptrs` a compile-time NULL or not, so the strided loop (the item matrix's)
- * keeps its base + j * ld addressing instead of reading eight row pointers back from memory. */
+ * keeps its base + j * ld addressing instead of reading eight row pointers back from memory.
+ * row_by_row (strided rows, a compile-time constant): a block's eight rows are summed one after
+ * the other instead of side by side, so memory is read in address order (lsk_score_rows_stream).
+ * Each row's sum takes the same terms in the same order either way: the same bits. */
 LSK_TARGET static inline __attribute__((always_inline)) float
 score_rows_avx2_body(const float *x, size_t ld, const float *const *ptrs, size_t rows, size_t d, const float *u,
-                     const float *bias, float *out) {
+                     const float *bias, float *out, const int row_by_row) {
     size_t body = d - d % 8, rem = d % 8, full = rows / 8;
     /* The last d % 8 columns: masked loads read nothing past a row's end (or the matrix's). */
     __m256i mask = first_lanes(rem);
@@ -108,6 +111,10 @@ score_rows_avx2_body(const float *x, size_t ld, const float *const *ptrs, size_t
     /* max_ps(s, best) returns best where s is NaN: NaN scores never raise the block maximum. */
     __m256 best8 = _mm256_set1_ps(-INFINITY);
     float best = -INFINITY;
+    /* d = 64 row by row: u in eight registers for the whole call, one load per multiply. */
+    __m256 u64[8];
+    if (row_by_row && body == 64)
+        for (int c = 0; c < 8; c++) u64[c] = _mm256_loadu_ps(u + 8 * c);
     /* Gathered rows go last block first (the rows past the last whole block before them), so the
      * first rows are the ones still in L1 afterwards: the attention's weighted sum reads them
      * again from row 0 (lsk_sum_gathered). A row's score does not depend on the order. */
@@ -133,9 +140,18 @@ score_rows_avx2_body(const float *x, size_t ld, const float *const *ptrs, size_t
                 for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_maskload_ps(r[j] + body, mask), utail, a[j]);
         } else {
             const float *r = x + i * ld;
-            for (size_t c = 0; c < body; c += 8) {
-                __m256 uc = _mm256_loadu_ps(u + c);
-                for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r + j * ld + c), uc, a[j]);
+            if (row_by_row && body == 64) {
+                for (int j = 0; j < 8; j++)
+                    for (int c = 0; c < 8; c++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r + j * ld + 8 * c), u64[c], a[j]);
+            } else if (row_by_row) {
+                for (int j = 0; j < 8; j++)
+                    for (size_t c = 0; c < body; c += 8)
+                        a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r + j * ld + c), _mm256_loadu_ps(u + c), a[j]);
+            } else {
+                for (size_t c = 0; c < body; c += 8) {
+                    __m256 uc = _mm256_loadu_ps(u + c);  /* one load of u serves eight rows */
+                    for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_loadu_ps(r + j * ld + c), uc, a[j]);
+                }
             }
             if (rem)
                 for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(_mm256_maskload_ps(r + j * ld + body, mask), utail, a[j]);
@@ -154,12 +170,17 @@ score_rows_avx2_body(const float *x, size_t ld, const float *const *ptrs, size_t
 }
 LSK_TARGET static float score_rows_avx2(const float *x, size_t ld, size_t rows, size_t d, const float *u,
                                         const float *bias, float *out) {
-    return score_rows_avx2_body(x, ld, NULL, rows, d, u, bias, out);
+    return score_rows_avx2_body(x, ld, NULL, rows, d, u, bias, out, 0);
+}
+
+LSK_TARGET static float score_rows_avx2_stream(const float *x, size_t rows, size_t d, const float *u,
+                                               const float *bias, float *out) {
+    return score_rows_avx2_body(x, d, NULL, rows, d, u, bias, out, 1);
 }
 
 LSK_TARGET static float score_rows_avx2_gathered(const float *const *ptrs, size_t rows, size_t d, const float *u,
                                                  float *out) {
-    return score_rows_avx2_body(NULL, 0, ptrs, rows, d, u, NULL, out);
+    return score_rows_avx2_body(NULL, 0, ptrs, rows, d, u, NULL, out, 0);
 }
 
 /* out[c .. c + 8 regs) += Σ_r w[r] rows[r][c ..], rows in order, in `regs` registers (a constant
@@ -1430,4 +1451,11 @@ size_t lsk_above(const float *s, const float *bias, size_t n, float t, uint32_t 
 
 float lsk_score_rows(const float *x, size_t rows, size_t d, const float *u, const float *bias, float *out) {
     return lsk_gemv(x, d, rows, d, u, bias, out);
+}
+
+float lsk_score_rows_stream(const float *x, size_t rows, size_t d, const float *u, const float *bias, float *out) {
+#ifdef LSK_X86
+    if (rows > 0 && d > 0 && lsk_vector_path()) return score_rows_avx2_stream(x, rows, d, u, bias, out);
+#endif
+    return lsk_score_rows(x, rows, d, u, bias, out);  /* the portable loop reads rows in order already */
 }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LSRecFormat
 @testable import LSRecCore
+import LSRecKernels
 
 /// The optimised request paths (issue 6) on shapes the default fixtures do not reach: a
 /// dimension that is not a multiple of 8 (kernel tails), catalogues spanning several scoring
@@ -65,6 +66,44 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(left.count, 30)
         XCTAssertEqual(try model.topK(s, now: .lastEvent, k: 40, exclude: many), left)
         XCTAssertEqual(try model.topK(s, now: .lastEvent, k: 0), [])
+    }
+
+    /// An item matrix of 8 MiB (16,384 items × 128) is scored in address order
+    /// (`lsk_score_rows_stream`): the scores are the bits the in-cache kernel gives for the same
+    /// matrix and user vector, within float32 rounding of a float64 reference, and the top-K is
+    /// the sorted scores.
+    func testLargeCatalogueScoredInAddressOrder() throws {
+        var shape = TestModel.Shape()
+        shape.nItems = 16_384
+        shape.dim = 128
+        shape.textDim = 0
+        var rng = TestModel.Rng(state: 99)
+        let e = (0..<shape.nItems * shape.dim).map { _ in rng.uniform(0.5) }
+        let b = (0..<shape.nItems).map { _ in rng.uniform(0.3) }
+        let model = try Model(bytes: TestModel.bytes(shape, embedding: e, bias: b))
+        XCTAssertTrue(model.streamsScoring)
+        var small = TestModel.Shape()
+        small.dim = 128
+        XCTAssertFalse(try Model(bytes: TestModel.bytes(small)).streamsScoring)
+
+        let s = try state(model, events: 30, seed: 11)
+        let u = try model.userVector(s, now: .lastEvent)
+        var scores: [Float] = []
+        model.scores(userVector: u, into: &scores)
+        var inCache = [Float](repeating: 0, count: shape.nItems)
+        lsk_score_rows(e, shape.nItems, shape.dim, u, b, &inCache)
+        XCTAssertEqual(scores.map(\.bitPattern), inCache.map(\.bitPattern))
+        for i in stride(from: 0, to: shape.nItems, by: 97) {
+            var exact = Double(b[i]), size = abs(Double(b[i]))
+            for j in 0..<shape.dim {
+                exact += Double(e[i * shape.dim + j]) * Double(u[j])
+                size += abs(Double(e[i * shape.dim + j]) * Double(u[j]))
+            }
+            XCTAssertEqual(Double(scores[i]), exact, accuracy: Double(shape.dim + 1) * 0x1p-23 * size + 1e-30, "item \(i)")
+        }
+        for k in [1, 10, 100] {
+            XCTAssertEqual(model.topK(userVector: u, k: k, excluded: nil), Array(sortedRanking(scores).prefix(k)), "k=\(k)")
+        }
     }
 
     /// 300 users (two sgemm groups) over 5,000 items (two item blocks for the first group):

@@ -196,6 +196,36 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// lsk_score_rows_stream (the rows read one after another) gives lsk_score_rows's bits and
+    /// maximum for every width — 64, whose u stays in registers, and the rest — and row count,
+    /// with and without a bias, with NaN and infinite rows, and writes nothing past `rows`.
+    func testStreamOrderGivesTheSameBits() {
+        runBothPaths { path in
+            for d in dims + [128, 200] {
+                for rows in rowCounts {
+                    var x = randomFloats(rows * d, seed: UInt64(d * 7919 + rows))
+                    if rows > 9 {
+                        x[2 * d + 1] = .nan
+                        x[9 * d] = .infinity
+                    }
+                    let u = randomFloats(d, seed: UInt64(d + 3)), bias = randomFloats(rows, seed: UInt64(rows + 5))
+                    for withBias in [false, true] {
+                        var want = [Float](repeating: .nan, count: rows + 1), got = want
+                        want[rows] = 12345
+                        got[rows] = 12345
+                        let wantBest = withBias ? lsk_score_rows(x, rows, d, u, bias, &want)
+                                                : lsk_score_rows(x, rows, d, u, nil, &want)
+                        let gotBest = withBias ? lsk_score_rows_stream(x, rows, d, u, bias, &got)
+                                               : lsk_score_rows_stream(x, rows, d, u, nil, &got)
+                        let what = "\(path) d \(d) rows \(rows) bias \(withBias)"
+                        XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern), what)
+                        XCTAssertEqual(gotBest.bitPattern, wantBest.bitPattern, what)
+                    }
+                }
+            }
+        }
+    }
+
     func testZeroDimensionGivesTheBiasAndNoRowsGiveMinusInfinity() {
         var out: [Float] = [7, 7, 7]
         XCTAssertEqual(lsk_score_rows([], 3, 0, [], nil, &out), 0)
