@@ -37,7 +37,8 @@ extension Model {
 
     /// Item matrices of at least this many bytes are scored in address order
     /// (`lsk_score_rows_stream`: same bits, faster from memory; slower while the rows are in
-    /// cache, as for a 3,706 × 128 matrix, 1.9 MB). 8 MiB: past any L2 and most of an L3 share.
+    /// cache, as for a 3,706 × 128 matrix, 1.9 MB). 8 MiB: beyond the L2 of every CPU measured
+    /// (at most 2 MiB per core); a 12.8 MB matrix already scored about as fast either way.
     static let streamScoringBytes = 8 << 20
 
     /// Whether `scoreBlock` reads the item matrix in address order (`streamScoringBytes`).

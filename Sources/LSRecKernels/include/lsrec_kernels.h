@@ -20,8 +20,8 @@ float lsk_score_rows(const float *x, size_t rows, size_t d, const float *u, cons
 /* lsk_score_rows, the same bits and return value, reading the matrix in address order: for a
  * matrix beyond the cache (LSRecCore's scoring of large catalogues). lsk_score_rows sums eight
  * rows side by side, one load of u for eight multiplies, which is faster while the rows are in
- * cache; streamed from memory, one row after another lets the hardware prefetcher keep up
- * (1M items x 64: 1.2x on Zen 3, BENCHMARKS.md). */
+ * cache; streamed from memory, one row after another was faster (1M items x 64: 1.2x on Zen 3,
+ * BENCHMARKS.md). */
 float lsk_score_rows_stream(const float *x, size_t rows, size_t d, const float *u, const float *bias, float *out);
 
 /* y[i] = a[i*lda .. i*lda+cols) · x (+ add[i] when add is not NULL) for i < rows: lsk_score_rows on
