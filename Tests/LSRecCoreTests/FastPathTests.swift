@@ -94,12 +94,8 @@ final class FastPathTests: XCTestCase {
         lsk_score_rows(e, shape.nItems, shape.dim, u, b, &inCache)
         XCTAssertEqual(scores.map(\.bitPattern), inCache.map(\.bitPattern))
         for i in stride(from: 0, to: shape.nItems, by: 97) {
-            var exact = Double(b[i]), size = abs(Double(b[i]))
-            for j in 0..<shape.dim {
-                exact += Double(e[i * shape.dim + j]) * Double(u[j])
-                size += abs(Double(e[i * shape.dim + j]) * Double(u[j]))
-            }
-            XCTAssertEqual(Double(scores[i]), exact, accuracy: Double(shape.dim + 1) * 0x1p-23 * size + 1e-30, "item \(i)")
+            assertNearFloat64Sum(scores[i], start: b[i], count: shape.dim, slack: 1,
+                                 { (Double(e[i * shape.dim + $0]), Double(u[$0])) }, "item \(i)")
         }
         for k in [1, 10, 100] {
             XCTAssertEqual(model.topK(userVector: u, k: k, excluded: nil), Array(sortedRanking(scores).prefix(k)), "k=\(k)")

@@ -21,13 +21,8 @@ final class KernelTests: XCTestCase {
     /// tiny absolute floor for rows whose terms cancel).
     func checkAgainstFloat64(_ out: [Float], _ x: [Float], _ u: [Float], rows: Int, d: Int, _ what: String) {
         for i in 0..<rows {
-            var exact = 0.0, magnitude = 0.0
-            for j in 0..<d {
-                exact += Double(x[i * d + j]) * Double(u[j])
-                magnitude += abs(Double(x[i * d + j]) * Double(u[j]))
-            }
-            let bound = Double(d + 2) * 0x1p-23 * magnitude + 1e-30
-            XCTAssertLessThanOrEqual(abs(Double(out[i]) - exact), bound, "\(what) row \(i) of \(rows), d \(d)")
+            assertNearFloat64Sum(out[i], count: d, { (Double(x[i * d + $0]), Double(u[$0])) },
+                                 "\(what) row \(i) of \(rows), d \(d)")
         }
     }
 

@@ -103,14 +103,9 @@ final class ScreenTests: XCTestCase {
                     XCTAssertEqual(out[rows], 4321, "\(path): wrote past the end (rows \(rows), d \(d))")
                     XCTAssertEqual(idx[rows], 7, "\(path): wrote past the end (rows \(rows), d \(d))")
                     for i in 0..<rows {
-                        var exact = Double(bias[i]), magnitude = abs(Double(bias[i]))
-                        for c in 0..<d {
-                            let v = Double(floatFromHalfBits(halfBitsFromFloat(x[i * d + c]))) * Double(u[c])
-                            exact += v
-                            magnitude += abs(v)
-                        }
-                        XCTAssertLessThanOrEqual(abs(Double(out[i]) - exact), Double(d + 2) * 0x1p-23 * magnitude + 1e-30,
-                                                 "\(path) row \(i) of \(rows), d \(d)")
+                        assertNearFloat64Sum(out[i], start: bias[i], count: d,
+                                             { (Double(floatFromHalfBits(halfBitsFromFloat(x[i * d + $0]))), Double(u[$0])) },
+                                             "\(path) row \(i) of \(rows), d \(d)")
                     }
                 }
             }
@@ -400,10 +395,8 @@ final class ScreenTests: XCTestCase {
                 var y = start
                 lsk_gemv(a, lda, rows, cols, x, y, &y)
                 for i in 0..<rows {
-                    var exact = Double(start[i]), magnitude = abs(Double(start[i]))
-                    for j in 0..<cols { exact += Double(a[i * lda + j]) * Double(x[j]); magnitude += abs(Double(a[i * lda + j] * x[j])) }
-                    XCTAssertLessThanOrEqual(abs(Double(y[i]) - exact), Double(cols + 2) * 0x1p-23 * magnitude + 1e-30,
-                                             "portable \(portable) \(rows)x\(cols) lda \(lda) row \(i)")
+                    assertNearFloat64Sum(y[i], start: start[i], count: cols, { (Double(a[i * lda + $0]), Double(x[$0])) },
+                                         "portable \(portable) \(rows)x\(cols) lda \(lda) row \(i)")
                 }
             }
         }
@@ -437,10 +430,8 @@ final class ScreenTests: XCTestCase {
                             for r in 0..<m { fused = fused.addingProduct(w[r], pool[picks[r] * d + c]) }
                             XCTAssertEqual(sum[c].bitPattern, fused.bitPattern, "d \(d) m \(m) column \(c)")
                         }
-                        var exact = 0.0, magnitude = 0.0
-                        for r in 0..<m { let v = Double(w[r]) * Double(pool[picks[r] * d + c]); exact += v; magnitude += abs(v) }
-                        XCTAssertLessThanOrEqual(abs(Double(sum[c]) - exact), Double(m + 2) * 0x1p-23 * magnitude + 1e-30,
-                                                 "portable \(portable) d \(d) m \(m) column \(c)")
+                        assertNearFloat64Sum(sum[c], count: m, { (Double(w[$0]), Double(pool[picks[$0] * d + c])) },
+                                             "portable \(portable) d \(d) m \(m) column \(c)")
                     }
                 }
             }
