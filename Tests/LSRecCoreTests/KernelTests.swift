@@ -17,8 +17,8 @@ final class KernelTests: XCTestCase {
         return (0..<n).map { _ in rng.uniform(2) }
     }
 
-    /// |computed − exact| must stay within a float32 summation bound: d · 2⁻²³ · Σ|x||u| (plus a
-    /// tiny absolute floor for rows whose terms cancel).
+    /// |computed − exact| must stay within a float32 summation bound: (d + 2) · 2⁻²³ · Σ|x||u| (plus
+    /// a tiny absolute floor for rows whose terms cancel; assertNearFloat64Sum).
     func checkAgainstFloat64(_ out: [Float], _ x: [Float], _ u: [Float], rows: Int, d: Int, _ what: String) {
         for i in 0..<rows {
             assertNearFloat64Sum(out[i], count: d, { (Double(x[i * d + $0]), Double(u[$0])) },
